@@ -1,0 +1,251 @@
+"""How each entity hangs in the graph: its references (checked on write) and its edges.
+
+Relationship types (DESIGN.md): OWNS, PRODUCES, USES, BINDS, AUTHORITATIVE_SOURCE, ISSUES,
+ISSUED_FROM, COLLECTS, PREFILLED_FROM, REQUIRES_MATERIAL, INCLUDES.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from catalog.model import (
+    KIND_OF,
+    CertificateType,
+    Component,
+    DataElement,
+    Dataset,
+    Department,
+    Entity,
+    Kind,
+    Matter,
+    OneThing,
+    System,
+)
+from graph.port import Direction, EdgeReplace, EdgeTarget, NodeRef
+
+
+class Rel:
+    """Relationship type names, shared by the ledger, lineage and the API."""
+
+    OWNS = "OWNS"
+    PRODUCES = "PRODUCES"
+    USES = "USES"
+    BINDS = "BINDS"
+    AUTHORITATIVE_SOURCE = "AUTHORITATIVE_SOURCE"
+    ISSUES = "ISSUES"
+    ISSUED_FROM = "ISSUED_FROM"
+    COLLECTS = "COLLECTS"
+    PREFILLED_FROM = "PREFILLED_FROM"
+    REQUIRES_MATERIAL = "REQUIRES_MATERIAL"
+    INCLUDES = "INCLUDES"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A code in an entity that must name an existing node."""
+
+    path: str
+    kind: Kind
+    code: str
+
+
+def ref(kind: Kind, code: str) -> NodeRef:
+    """The graph identity of a catalog node."""
+    return NodeRef(kind.value, code)
+
+
+def references(entity: Entity) -> list[Reference]:
+    """Every code in `entity` that must name an existing node, with its input path."""
+    out: list[Reference] = []
+    if not isinstance(entity, Department):
+        out.append(Reference("department", Kind.DEPARTMENT, entity.department))
+    if isinstance(entity, System):
+        out += [
+            Reference(f"components[{i}]", Kind.COMPONENT, c)
+            for i, c in enumerate(entity.components)
+        ]
+    elif isinstance(entity, Dataset):
+        if entity.source_system:
+            out.append(Reference("sourceSystem", Kind.SYSTEM, entity.source_system))
+        out += [
+            Reference(f"fields[{i}].dataElement", Kind.DATA_ELEMENT, f.data_element)
+            for i, f in enumerate(entity.fields)
+            if f.data_element
+        ]
+    elif isinstance(entity, DataElement):
+        if entity.authoritative_dataset:
+            out.append(
+                Reference("authoritativeDataset", Kind.DATASET, entity.authoritative_dataset)
+            )
+    elif isinstance(entity, CertificateType):
+        out += [
+            Reference(f"issuingDepartments[{i}]", Kind.DEPARTMENT, d)
+            for i, d in enumerate(entity.issuing_departments)
+        ]
+        out += [
+            Reference(f"surfaceFields[{i}].dataElement", Kind.DATA_ELEMENT, f.data_element)
+            for i, f in enumerate(entity.surface_fields)
+            if f.data_element
+        ]
+        if entity.source_dataset:
+            out.append(Reference("sourceDataset", Kind.DATASET, entity.source_dataset))
+    elif isinstance(entity, Matter):
+        for i, f in enumerate(entity.form_fields):
+            if f.data_element:
+                out.append(
+                    Reference(f"formFields[{i}].dataElement", Kind.DATA_ELEMENT, f.data_element)
+                )
+            if f.prefill_source:
+                out.append(
+                    Reference(f"formFields[{i}].prefillSource", Kind.DATASET, f.prefill_source)
+                )
+        out += [
+            Reference(f"materials[{i}]", Kind.CERTIFICATE_TYPE, c)
+            for i, c in enumerate(entity.materials)
+        ]
+    elif isinstance(entity, OneThing):
+        out += [Reference(f"matters[{i}]", Kind.MATTER, c) for i, c in enumerate(entity.matters)]
+    return out
+
+
+def edges_of(entity: Entity) -> list[EdgeReplace]:
+    """The edges that `entity` implies, as replacements at its node."""
+    me = ref(_kind(entity), entity.code)
+    if isinstance(entity, Department):
+        return []
+    out = [
+        EdgeReplace(
+            me, Rel.OWNS, [EdgeTarget(ref(Kind.DEPARTMENT, entity.department))], Direction.IN
+        )
+    ]
+    if isinstance(entity, System):
+        out.append(
+            EdgeReplace(
+                me, Rel.USES, [EdgeTarget(ref(Kind.COMPONENT, c)) for c in entity.components]
+            )
+        )
+    elif isinstance(entity, Dataset):
+        producers = (
+            [EdgeTarget(ref(Kind.SYSTEM, entity.source_system))] if entity.source_system else []
+        )
+        out.append(EdgeReplace(me, Rel.PRODUCES, producers, Direction.IN))
+        out.append(
+            EdgeReplace(
+                me,
+                Rel.BINDS,
+                [
+                    EdgeTarget(
+                        ref(Kind.DATA_ELEMENT, f.data_element), f.name, {"sensitive": f.sensitive}
+                    )
+                    for f in entity.fields
+                    if f.data_element
+                ],
+            )
+        )
+    elif isinstance(entity, DataElement):
+        source = entity.authoritative_dataset
+        out.append(
+            EdgeReplace(
+                me,
+                Rel.AUTHORITATIVE_SOURCE,
+                [EdgeTarget(ref(Kind.DATASET, source))] if source else [],
+            )
+        )
+    elif isinstance(entity, CertificateType):
+        out.append(
+            EdgeReplace(
+                me,
+                Rel.ISSUES,
+                [EdgeTarget(ref(Kind.DEPARTMENT, d)) for d in entity.issuing_departments],
+                Direction.IN,
+            )
+        )
+        out.append(
+            EdgeReplace(
+                me,
+                Rel.BINDS,
+                [
+                    EdgeTarget(
+                        ref(Kind.DATA_ELEMENT, f.data_element), f.name, {"sensitive": f.sensitive}
+                    )
+                    for f in entity.surface_fields
+                    if f.data_element
+                ],
+            )
+        )
+        source = entity.source_dataset
+        out.append(
+            EdgeReplace(
+                me, Rel.ISSUED_FROM, [EdgeTarget(ref(Kind.DATASET, source))] if source else []
+            )
+        )
+    elif isinstance(entity, Matter):
+        out.append(
+            EdgeReplace(
+                me,
+                Rel.COLLECTS,
+                [
+                    EdgeTarget(
+                        ref(Kind.DATA_ELEMENT, f.data_element),
+                        f.name,
+                        {"mode": f.collection.value, "required": f.required},
+                    )
+                    for f in entity.form_fields
+                    if f.data_element
+                ],
+            )
+        )
+        out.append(
+            EdgeReplace(
+                me,
+                Rel.PREFILLED_FROM,
+                [
+                    EdgeTarget(ref(Kind.DATASET, f.prefill_source), f.name)
+                    for f in entity.form_fields
+                    if f.prefill_source
+                ],
+            )
+        )
+        out.append(
+            EdgeReplace(
+                me,
+                Rel.REQUIRES_MATERIAL,
+                [EdgeTarget(ref(Kind.CERTIFICATE_TYPE, c)) for c in entity.materials],
+            )
+        )
+    elif isinstance(entity, OneThing):
+        out.append(
+            EdgeReplace(me, Rel.INCLUDES, [EdgeTarget(ref(Kind.MATTER, c)) for c in entity.matters])
+        )
+    return out
+
+
+def owner_of(entity: Entity) -> str | None:
+    """The department that maintains `entity` (None for a department itself)."""
+    return None if isinstance(entity, Department) else entity.department
+
+
+def search_text(entity: Entity, *, department_name: str = "") -> str:
+    """The words a person might type to find `entity`, beyond its name."""
+    parts: list[str] = [entity.code, department_name]
+    if isinstance(entity, Department):
+        parts += [entity.short_name, *entity.aliases, entity.summary]
+    elif isinstance(entity, System):
+        parts += [entity.summary, entity.functions]
+    elif isinstance(entity, Component):
+        parts += [entity.category, entity.summary]
+    elif isinstance(entity, Dataset):
+        parts += [entity.summary, entity.category, *entity.tags, *(f.name for f in entity.fields)]
+    elif isinstance(entity, DataElement):
+        parts += [entity.definition]
+    elif isinstance(entity, CertificateType):
+        parts += [entity.summary, *(f.name for f in entity.surface_fields)]
+    elif isinstance(entity, Matter):
+        parts += [entity.category, entity.summary]
+    elif isinstance(entity, OneThing):
+        parts += [entity.summary]
+    return " ".join(p for p in parts if p)
+
+
+def _kind(entity: Entity) -> Kind:
+    return KIND_OF[type(entity)]

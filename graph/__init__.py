@@ -1,0 +1,1 @@
+"""The graph port (`GraphStore`) and its adapters. Storage only: no business rules here."""

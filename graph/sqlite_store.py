@@ -1,0 +1,357 @@
+"""The embedded `GraphStore`: a property graph in one SQLite file (WAL mode).
+
+Why SQLite and not an embedded graph engine: see README § Design. In short, it is the one
+embedded engine that is crash-safe (WAL, fsync on commit), lets several processes write (the
+server and the CLI), is maintained for the long term, and its recursive queries over an
+indexed edge table stay within a small factor of an in-memory BFS.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from graph.port import (
+    BackendUnavailable,
+    ChangeSet,
+    CountRow,
+    Direction,
+    Edge,
+    Node,
+    NodeQuery,
+    NodeRef,
+    NodeWrite,
+    SearchHit,
+    VersionConflict,
+)
+from graph.text import tokens
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS nodes (
+        id INTEGER PRIMARY KEY,
+        label TEXT NOT NULL,
+        code TEXT NOT NULL,
+        owner TEXT,
+        props TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        UNIQUE (label, code))""",
+    "CREATE INDEX IF NOT EXISTS nodes_by_owner ON nodes (label, owner, code)",
+    """CREATE TABLE IF NOT EXISTS edges (
+        src INTEGER NOT NULL REFERENCES nodes(id),
+        type TEXT NOT NULL,
+        dst INTEGER NOT NULL REFERENCES nodes(id),
+        key TEXT NOT NULL,
+        props TEXT NOT NULL,
+        PRIMARY KEY (src, type, dst, key)) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS edges_in ON edges (dst, type, src)",
+    """CREATE VIRTUAL TABLE IF NOT EXISTS node_text USING fts5(
+        label UNINDEXED, name, body, tokenize = 'unicode61')""",
+)
+
+NODE_COLUMNS = (
+    "n.id, n.label, n.code, n.owner, n.props, n.version, n.created_at, n.updated_at, n.updated_by"
+)
+SELECT_NODE_ID = "SELECT id, version FROM nodes WHERE label = ? AND code = ?"
+INSERT_NODE = (
+    "INSERT INTO nodes (label, code, owner, props, version, created_at, updated_at, updated_by)"
+    " VALUES (?, ?, ?, ?, 1, ?, ?, ?)"
+)
+UPDATE_NODE = (
+    "UPDATE nodes SET owner = ?, props = ?, version = version + 1, updated_at = ?, updated_by = ?"
+    " WHERE id = ?"
+)
+DELETE_TEXT = "DELETE FROM node_text WHERE rowid = ?"
+INSERT_TEXT = "INSERT INTO node_text (rowid, label, name, body) VALUES (?, ?, ?, ?)"
+DELETE_OUT_EDGES = "DELETE FROM edges WHERE src = ? AND type = ?"
+DELETE_IN_EDGES = "DELETE FROM edges WHERE dst = ? AND type = ?"
+INSERT_EDGE = "INSERT OR REPLACE INTO edges (src, type, dst, key, props) VALUES (?, ?, ?, ?, ?)"
+SELECT_NODE_BY_REF = (
+    "SELECT id, label, code, owner, props, version, created_at, updated_at, updated_by"
+    " FROM nodes WHERE label = ? AND code = ?"
+)
+FIND_NODES = (
+    "SELECT id, label, code, owner, props, version, created_at, updated_at, updated_by"
+    " FROM nodes WHERE label = :label AND code > :after"
+    " AND (:owner IS NULL OR owner = :owner)"
+    " AND (:name IS NULL OR instr(json_extract(props, '$.name'), :name) > 0)"
+    " AND (:eq IS NULL OR NOT EXISTS ("
+    "   SELECT 1 FROM json_each(:eq) AS f WHERE json_extract(nodes.props, '$.' || f.key)"
+    "   IS NOT f.value))"
+    " ORDER BY code LIMIT :limit"
+)
+COUNT_NODES = (
+    "SELECT count(*) FROM nodes WHERE label = :label"
+    " AND (:owner IS NULL OR owner = :owner)"
+    " AND (:name IS NULL OR instr(json_extract(props, '$.name'), :name) > 0)"
+    " AND (:eq IS NULL OR NOT EXISTS ("
+    "   SELECT 1 FROM json_each(:eq) AS f WHERE json_extract(nodes.props, '$.' || f.key)"
+    "   IS NOT f.value))"
+)
+EDGES_OUT = (
+    "SELECT s.label, s.code, e.type, d.label, d.code, e.key, e.props"
+    " FROM nodes s JOIN edges e ON e.src = s.id AND e.type = :type JOIN nodes d ON d.id = e.dst"
+    " WHERE s.label = :label AND s.code IN (SELECT value FROM json_each(:codes))"
+)
+EDGES_IN = (
+    "SELECT s.label, s.code, e.type, d.label, d.code, e.key, e.props"
+    " FROM nodes d JOIN edges e ON e.dst = d.id AND e.type = :type JOIN nodes s ON s.id = e.src"
+    " WHERE d.label = :label AND d.code IN (SELECT value FROM json_each(:codes))"
+)
+SEARCH = (
+    "SELECT n.label, n.code, bm25(node_text, 0.0, 10.0, 1.0) AS rank"
+    " FROM node_text JOIN nodes n ON n.id = node_text.rowid"
+    " WHERE node_text MATCH :match"
+    " AND (:labels IS NULL OR n.label IN (SELECT value FROM json_each(:labels)))"
+    " ORDER BY rank, length(json_extract(n.props, '$.name')), n.code LIMIT :limit"
+)
+COUNT_BY_OWNER = "SELECT owner, NULL, count(*) FROM nodes WHERE label = ? GROUP BY owner"
+COUNT_BY_PROP = (
+    "SELECT owner, json_extract(props, '$.' || ?) AS v, count(*) FROM nodes WHERE label = ?"
+    " GROUP BY owner, v"
+)
+_PROP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def _fts_query(text: str) -> str | None:
+    toks = tokens(text)
+    if not toks:
+        return None
+    return " AND ".join('"' + t.replace('"', '""') + '"' for t in dict.fromkeys(toks))
+
+
+class SqliteGraphStore:
+    """`GraphStore` over one SQLite database file; one connection per thread."""
+
+    def __init__(self, path: Path, *, busy_timeout_ms: int = 10_000) -> None:
+        self._path = path
+        self._busy_timeout_ms = busy_timeout_ms
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._write() as db:
+            for statement in SCHEMA:
+                db.execute(statement)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(
+                    self._path, isolation_level=None, check_same_thread=False, timeout=30
+                )
+                conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = FULL")
+                conn.execute("PRAGMA foreign_keys = ON")
+            except sqlite3.Error as exc:
+                raise BackendUnavailable(f"embedded graph store: {exc}") from exc
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        db = self._conn()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise BackendUnavailable(f"embedded graph store busy: {exc}") from exc
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        else:
+            db.execute("COMMIT")
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        db = self._conn()
+        db.execute("BEGIN")
+        try:
+            yield db
+        finally:
+            db.execute("COMMIT")
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def apply(self, *, changes: ChangeSet) -> None:
+        """Apply node writes then edge replacements in one IMMEDIATE transaction."""
+        now = _now()
+        with self._write() as db:
+            ids: dict[NodeRef, int] = {}
+            for write in changes.nodes:
+                ids[write.ref] = self._write_node(db, write, now)
+            for replace in changes.edges:
+                near = ids.get(replace.node) or self._require_id(db, replace.node)
+                outgoing = replace.direction is Direction.OUT
+                db.execute(DELETE_OUT_EDGES if outgoing else DELETE_IN_EDGES, (near, replace.type))
+                for target in replace.targets:
+                    far = ids.get(target.target) or self._require_id(db, target.target)
+                    src, dst = (near, far) if outgoing else (far, near)
+                    db.execute(
+                        INSERT_EDGE, (src, replace.type, dst, target.key, _json(target.props))
+                    )
+
+    def _write_node(self, db: sqlite3.Connection, write: NodeWrite, now: str) -> int:
+        row = db.execute(SELECT_NODE_ID, (write.ref.label, write.ref.code)).fetchone()
+        actual = 0 if row is None else int(row[1])
+        if write.expect_version is not None and write.expect_version != actual:
+            raise VersionConflict(write.ref, write.expect_version, actual)
+        props = _json(write.props)
+        if row is None:
+            cur = db.execute(
+                INSERT_NODE,
+                (write.ref.label, write.ref.code, write.owner, props, now, now, write.by),
+            )
+            node_id = int(cur.lastrowid or 0)
+        else:
+            node_id = int(row[0])
+            db.execute(UPDATE_NODE, (write.owner, props, now, write.by, node_id))
+            db.execute(DELETE_TEXT, (node_id,))
+        name = str(write.props.get("name", ""))
+        db.execute(
+            INSERT_TEXT,
+            (node_id, write.ref.label, " ".join(tokens(name)), " ".join(tokens(write.search_text))),
+        )
+        return node_id
+
+    @staticmethod
+    def _require_id(db: sqlite3.Connection, ref: NodeRef) -> int:
+        row = db.execute(SELECT_NODE_ID, (ref.label, ref.code)).fetchone()
+        if row is None:
+            raise KeyError(f"edge endpoint {ref.label} {ref.code} does not exist")
+        return int(row[0])
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get_nodes(self, *, refs: Sequence[NodeRef]) -> dict[NodeRef, Node]:
+        """Fetch nodes by identity in one read transaction."""
+        found: dict[NodeRef, Node] = {}
+        with self._read() as db:
+            for ref in dict.fromkeys(refs):
+                row = db.execute(SELECT_NODE_BY_REF, (ref.label, ref.code)).fetchone()
+                if row is not None:
+                    found[ref] = _node(row)
+        return found
+
+    def find_nodes(self, *, query: NodeQuery, after: str | None, limit: int) -> list[Node]:
+        """Keyset page of nodes matching `query`, ordered by code."""
+        params = _query_params(query)
+        params.update(after=after or "", limit=int(limit))
+        with self._read() as db:
+            return [_node(row) for row in db.execute(FIND_NODES, params)]
+
+    def count_nodes(self, *, query: NodeQuery) -> int:
+        """Number of nodes matching `query`."""
+        with self._read() as db:
+            return int(db.execute(COUNT_NODES, _query_params(query)).fetchone()[0])
+
+    def edges(
+        self, *, refs: Sequence[NodeRef], type: str, direction: Direction
+    ) -> dict[NodeRef, list[Edge]]:
+        """Edges of `type` at each ref, grouped by ref, ordered by the far end's code."""
+        result: dict[NodeRef, list[Edge]] = {ref: [] for ref in refs}
+        by_label: dict[str, list[str]] = {}
+        for ref in result:
+            by_label.setdefault(ref.label, []).append(ref.code)
+        directions = [Direction.OUT, Direction.IN] if direction is Direction.BOTH else [direction]
+        with self._read() as db:
+            for label, codes in by_label.items():
+                for way in directions:
+                    sql = EDGES_OUT if way is Direction.OUT else EDGES_IN
+                    params = {"label": label, "codes": json.dumps(codes), "type": type}
+                    for sl, sc, typ, dl, dc, key, props in db.execute(sql, params):
+                        edge = Edge(NodeRef(sl, sc), typ, NodeRef(dl, dc), key, json.loads(props))
+                        near = edge.source if way is Direction.OUT else edge.target
+                        result[near].append(edge)
+        for ref, found in result.items():
+            found.sort(key=lambda e, r=ref: (e.target if e.source == r else e.source, e.key))  # type: ignore[misc]
+        return result
+
+    def search(self, *, text: str, labels: Sequence[str], limit: int) -> list[SearchHit]:
+        """Nodes whose name or description contains every token of `text`, best first."""
+        match = _fts_query(text)
+        if match is None:
+            return []
+        params = {
+            "match": match,
+            "labels": json.dumps(list(labels)) if labels else None,
+            "limit": int(limit),
+        }
+        with self._read() as db:
+            return [
+                SearchHit(NodeRef(label, code), -float(rank))
+                for label, code, rank in db.execute(SEARCH, params)
+            ]
+
+    def count_by(self, *, label: str, prop: str | None) -> list[CountRow]:
+        """Counts grouped by owner, and by the value of `prop` when given."""
+        with self._read() as db:
+            if prop is None:
+                rows = db.execute(COUNT_BY_OWNER, (label,)).fetchall()
+            else:
+                if not _PROP_NAME.match(prop):
+                    raise ValueError(f"bad property name {prop!r}")
+                rows = db.execute(COUNT_BY_PROP, (prop, label)).fetchall()
+        return [CountRow(o, None if v is None else str(v), int(c)) for o, v, c in rows]
+
+    def ping(self) -> None:
+        """Run a trivial query; raise `BackendUnavailable` if it fails."""
+        try:
+            self._conn().execute("SELECT 1").fetchone()
+        except sqlite3.Error as exc:
+            raise BackendUnavailable(f"embedded graph store: {exc}") from exc
+
+    def close(self) -> None:
+        """Close every thread's connection."""
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+def _query_params(query: NodeQuery) -> dict[str, Any]:
+    for prop in query.equals:
+        if not _PROP_NAME.match(prop):
+            raise ValueError(f"bad property name {prop!r}")
+    return {
+        "label": query.label,
+        "owner": query.owner,
+        "name": query.name_contains or None,
+        "eq": _json(dict(query.equals)) if query.equals else None,
+    }
+
+
+def _node(row: Sequence[Any]) -> Node:
+    _id, label, code, owner, props, version, created, updated, by = row
+    return Node(
+        ref=NodeRef(label, code),
+        props=json.loads(props),
+        owner=owner,
+        version=int(version),
+        created_at=datetime.fromisoformat(created),
+        updated_at=datetime.fromisoformat(updated),
+        updated_by=by,
+    )
