@@ -144,6 +144,10 @@ class VersionConflict(Exception):
         self.actual = actual
 
 
+class MissingEndpoint(LookupError):
+    """An edge names a node that does not exist; nothing of the change set was written."""
+
+
 class BackendUnavailable(Exception):
     """The database cannot be reached or failed mid-operation; nothing was written."""
 

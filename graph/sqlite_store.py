@@ -24,6 +24,7 @@ from graph.port import (
     CountRow,
     Direction,
     Edge,
+    MissingEndpoint,
     Node,
     NodeQuery,
     NodeRef,
@@ -240,7 +241,7 @@ class SqliteGraphStore:
     def _require_id(db: sqlite3.Connection, ref: NodeRef) -> int:
         row = db.execute(SELECT_NODE_ID, (ref.label, ref.code)).fetchone()
         if row is None:
-            raise KeyError(f"edge endpoint {ref.label} {ref.code} does not exist")
+            raise MissingEndpoint(f"edge endpoint {ref.label} {ref.code} does not exist")
         return int(row[0])
 
     # -- reads ----------------------------------------------------------------------------

@@ -1,0 +1,129 @@
+"""The ASGI application: `/graphql` behind bearer-token authentication, health endpoints."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from api.graphql.context import Context
+from api.graphql.loaders import Loaders
+from api.graphql.schema import build_schema
+from api.services import Services
+from graph.port import BackendUnavailable
+
+UNAUTHENTICATED = {
+    "errors": [
+        {
+            "message": "Missing or invalid bearer token",
+            "extensions": {
+                "code": "UNAUTHENTICATED",
+                "message": "缺少或无效的访问令牌：请在 Authorization 头中提供 Bearer 令牌（irs clients create 生成）",
+                "messageEn": "Missing or invalid bearer token: send 'Authorization: Bearer <token>' "
+                "(create one with `irs clients create`)",
+            },
+        }
+    ]
+}
+
+
+class IrsGraphQL(GraphQL[Context, None]):
+    """Strawberry's ASGI app with our typed context."""
+
+    def __init__(self, services: Services) -> None:
+        settings = services.settings
+        schema = build_schema(
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens,
+            introspection=settings.graphiql,
+        )
+        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None,
+                         allow_queries_via_get=False)
+        self.services = services
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        principal = request.scope["state"]["principal"]
+        services = self.services
+        return Context(
+            principal=principal,
+            ledger=services.ledger,
+            loaders=Loaders(ledger=services.ledger, store=services.store),
+        )
+
+
+class Authenticated:
+    """Resolves the bearer token before GraphQL runs; unauthenticated calls see nothing."""
+
+    def __init__(self, app: IrsGraphQL, services: Services) -> None:
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        wants_ide = request.method == "GET" and "text/html" in request.headers.get("accept", "")
+        if wants_ide and self.services.settings.graphiql:
+            await self.app(scope, receive, send)
+            return
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        principal = (
+            self.services.clients.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+        )
+        if principal is None:
+            response: Response = JSONResponse(UNAUTHENTICATED, status_code=401,
+                                              headers={"WWW-Authenticate": "Bearer"})
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+
+def create_app(services: Services) -> Starlette:
+    """The ASGI app over already-built services (the composition root is `build_services`)."""
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        checks: dict[str, str] = {}
+        try:
+            services.store.ping()
+            checks["graph"] = "ok"
+        except BackendUnavailable as exc:
+            checks["graph"] = f"unavailable: {exc}"
+        try:
+            with services.records.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            checks["records"] = "ok"
+        except Exception as exc:  # any driver error means "not ready"
+            checks["records"] = f"unavailable: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return Response(json.dumps({"ready": ready, "checks": checks}), status_code=200 if ready else 503,
+                        media_type="application/json")
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        services.close()
+
+    graphql = Authenticated(IrsGraphQL(services), services)
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+        ],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,23 @@
+"""The typed per-request context every resolver receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from strawberry.types import Info as StrawberryInfo
+
+from api.graphql.loaders import Loaders
+from catalog.ledger import Ledger
+from catalog.principal import Principal
+
+
+@dataclass
+class Context:
+    """Who is asking, the use cases, and this request's batch loaders."""
+
+    principal: Principal
+    ledger: Ledger
+    loaders: Loaders
+
+
+Info = StrawberryInfo[Context, None]

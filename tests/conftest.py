@@ -1,0 +1,42 @@
+"""Shared fixtures: graph stores for the contract suite, services and an authenticated client.
+
+Backends that need a server (Neo4j, PostgreSQL, OPA) are selected by IRS_TEST_* URLs; outside
+CI a missing one skips its tests, in CI (CI=true) it fails them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graph.port import GraphStore
+from graph.sqlite_store import SqliteGraphStore
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+GRAPH_BACKENDS = ["embedded"]
+
+
+def require_service(name: str, env: str) -> str:
+    """The URL of a test service, or skip (fail in CI) when it is not configured."""
+    url = os.environ.get(env, "")
+    if not url:
+        message = f"{name} not configured: set {env}"
+        if IN_CI:
+            pytest.fail(f"{message} (CI must start it)")
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture(params=GRAPH_BACKENDS)
+def graph_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
+    """Every graph adapter, each empty."""
+    store: GraphStore
+    if request.param == "embedded":
+        store = SqliteGraphStore(tmp_path / "graph.db")
+    else:  # pragma: no cover - other adapters join in their own issue
+        raise AssertionError(request.param)
+    yield store
+    store.close()
