@@ -99,7 +99,7 @@ class Ledger:
         nodes = self._store.get_nodes(refs=[ref(k, c) for k, c in refs])
         return {(Kind(r.label), r.code): _stored(n) for r, n in nodes.items()}
 
-    def list(
+    def page(
         self, *, kind: Kind, filter: ListFilter, after: str | None, first: int
     ) -> Page[Stored[Entity]]:
         """One keyset page of `kind` ordered by code; `first` is capped at `MAX_PAGE`."""
@@ -228,7 +228,7 @@ class Ledger:
                 raise _stale(kind, code, expected_version, current.version)
             self._authorize(principal, current.entity)
             try:
-                updated = dataclasses.replace(current.entity, **changes)  # type: ignore[arg-type]
+                updated = dataclasses.replace(current.entity, **changes)
             except TypeError as exc:
                 raise ValidationFailed(
                     [

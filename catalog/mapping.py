@@ -34,10 +34,14 @@ def _dump(value: Any) -> Any:
 
 
 def from_props(cls: type[T], props: dict[str, Any]) -> T:
-    """Rebuild a domain dataclass from stored props."""
+    """Rebuild a domain dataclass from stored props (or from already-typed values)."""
+    return cls(**load_fields(cls, props))
+
+
+def load_fields(cls: type[Any], values: dict[str, Any]) -> dict[str, Any]:
+    """Convert the given fields of `cls` to their domain types; unknown keys are dropped."""
     hints = _hints(cls)
-    kwargs = {name: _load(hints[name], props[name]) for name in hints if name in props}
-    return cls(**kwargs)
+    return {name: _load(hints[name], values[name]) for name in hints if name in values}
 
 
 @cache
@@ -57,6 +61,8 @@ def _load(hint: Any, value: Any) -> Any:
         (item, _ellipsis) = get_args(hint)
         return tuple(_load(item, v) for v in value)
     if isinstance(hint, type):
+        if isinstance(value, hint):
+            return value
         if issubclass(hint, Enum):
             return hint(value)
         if hint is datetime:
@@ -64,5 +70,5 @@ def _load(hint: Any, value: Any) -> Any:
         if hint is date:
             return date.fromisoformat(value)
         if dataclasses.is_dataclass(hint):
-            return from_props(hint, value)
+            return from_props(hint, value if isinstance(value, dict) else vars(value))
     return value

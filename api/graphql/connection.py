@@ -65,7 +65,7 @@ def decode_cursor(cursor: str | None) -> str | None:
     if cursor is None:
         return None
     try:
-        return base64.urlsafe_b64decode(cursor.encode()).decode()
+        return base64.b64decode(cursor.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise bad_input("after", "BAD_CURSOR", "分页游标无效，请使用上一页返回的 endCursor",
                         "invalid cursor; pass the endCursor of the previous page") from None

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import traceback
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -20,6 +23,7 @@ from api.graphql.mutation import Mutation
 from api.graphql.query import Query
 
 log = logging.getLogger("irs.graphql")
+MASKED_MESSAGE = "Unexpected error; quote the correlationId / 内部错误，请提供 correlationId"
 
 
 def _is_expected(error: GraphQLError) -> bool:
@@ -29,25 +33,44 @@ def _is_expected(error: GraphQLError) -> bool:
     return bool(error.extensions and "code" in error.extensions)
 
 
-def _mask(error: GraphQLError) -> bool:
-    if _is_expected(error):
-        return False
-    correlation = uuid.uuid4().hex[:12]
-    log.error("unexpected error %s", correlation, exc_info=error.original_error)
-    error.extensions = {"code": "INTERNAL", "correlationId": correlation}
-    return True
+class MaskUnexpected(MaskErrors):
+    """Hide unexpected errors behind a correlation id; the log gets the id, the exception type
+    and the stack, never the exception's message (it may carry personal data)."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda e: not _is_expected(e), error_message=MASKED_MESSAGE)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        correlation = uuid.uuid4().hex[:12]
+        original = error.original_error
+        stack = "".join(traceback.format_tb(original.__traceback__)) if original else ""
+        log.error("unexpected error correlation_id=%s type=%s path=%s\n%s", correlation,
+                  type(original).__name__, error.path, stack)
+        return GraphQLError(
+            message=self.error_message, nodes=error.nodes, source=error.source,
+            positions=error.positions, path=error.path,
+            extensions={"code": "INTERNAL", "correlationId": correlation},
+        )
+
+
+class IrsSchema(strawberry.Schema):
+    """Logs errors by code and path only: messages may quote input, which may be personal."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        for error in errors:
+            code = (error.extensions or {}).get("code", "GRAPHQL")
+            log.info("graphql error code=%s path=%s", code, error.path)
 
 
 def build_schema(*, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 4000,
                  introspection: bool = True) -> strawberry.Schema:
     """The IRS schema; limits keep one request from taking the server down."""
-    extensions: list[SchemaExtension | type[SchemaExtension]] = [
-        QueryDepthLimiter(max_depth=max_depth),
-        MaxAliasesLimiter(max_alias_count=max_aliases),
-        MaxTokensLimiter(max_token_count=max_tokens),
-        MaskErrors(should_mask_error=_mask,
-                   error_message="Unexpected error; quote the correlationId / 内部错误，请提供 correlationId"),
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        MaskUnexpected,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+    return IrsSchema(query=Query, mutation=Mutation, extensions=extensions)
