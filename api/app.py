@@ -26,9 +26,10 @@ UNAUTHENTICATED = {
             "message": "Missing or invalid bearer token",
             "extensions": {
                 "code": "UNAUTHENTICATED",
-                "message": "缺少或无效的访问令牌：请在 Authorization 头中提供 Bearer 令牌（irs clients create 生成）",
-                "messageEn": "Missing or invalid bearer token: send 'Authorization: Bearer <token>' "
-                "(create one with `irs clients create`)",
+                "message": "缺少或无效的访问令牌：请在 Authorization 头中提供 Bearer 令牌"
+                "（用 irs clients create 生成）",
+                "messageEn": "Missing or invalid bearer token: send "
+                "'Authorization: Bearer <token>' (create one with `irs clients create`)",
             },
         }
     ]
@@ -46,8 +47,11 @@ class IrsGraphQL(GraphQL[Context, None]):
             max_tokens=settings.max_tokens,
             introspection=settings.graphiql,
         )
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None,
-                         allow_queries_via_get=False)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql else None,
+            allow_queries_via_get=False,
+        )
         self.services = services
 
     async def get_context(self, request: Any, response: Any) -> Context:
@@ -79,11 +83,14 @@ class Authenticated:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         principal = (
-            self.services.clients.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+            self.services.clients.authenticate(token.strip())
+            if scheme.lower() == "bearer"
+            else None
         )
         if principal is None:
-            response: Response = JSONResponse(UNAUTHENTICATED, status_code=401,
-                                              headers={"WWW-Authenticate": "Bearer"})
+            response: Response = JSONResponse(
+                UNAUTHENTICATED, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+            )
             await response(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
@@ -110,8 +117,11 @@ def create_app(services: Services) -> Starlette:
         except Exception as exc:  # any driver error means "not ready"
             checks["records"] = f"unavailable: {type(exc).__name__}"
         ready = all(v == "ok" for v in checks.values())
-        return Response(json.dumps({"ready": ready, "checks": checks}), status_code=200 if ready else 503,
-                        media_type="application/json")
+        return Response(
+            json.dumps({"ready": ready, "checks": checks}),
+            status_code=200 if ready else 503,
+            media_type="application/json",
+        )
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -22,7 +22,9 @@ SCHEMA_FILE = Path("schemas/schema.graphql")
 
 @app.command()
 def serve(
-    demo: Annotated[bool, typer.Option(help="Load the Xiamen demo catalog and print demo tokens")] = False,
+    demo: Annotated[
+        bool, typer.Option(help="Load the Xiamen demo catalog and print demo tokens")
+    ] = False,
     host: Annotated[str | None, typer.Option(help="Listen address (default IRS_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default IRS_PORT)")] = None,
 ) -> None:
@@ -44,7 +46,9 @@ def serve(
     services = build_services(settings)
     if demo:
         loaded = load_demo(services)
-        typer.echo(f"demo catalog: {loaded} resources loaded" if loaded else "demo catalog: already loaded")
+        typer.echo(
+            f"demo catalog: {loaded} resources loaded" if loaded else "demo catalog: already loaded"
+        )
         typer.echo("demo tokens (演示令牌) — send as 'Authorization: Bearer <token>':")
         for t in demo_tokens(services):
             typer.echo(f"  {t.role.value:<11} {t.token}   {t.name}")
@@ -58,7 +62,9 @@ def serve(
 def clients_create(
     name: Annotated[str, typer.Option(help="Display name of the client")],
     role: Annotated[Role, typer.Option(help="admin | department | integrator | auditor")],
-    department: Annotated[str | None, typer.Option(help="统一社会信用代码 of the department")] = None,
+    department: Annotated[
+        str | None, typer.Option(help="统一社会信用代码 of the department")
+    ] = None,
 ) -> None:
     """Create a client and print its token (shown once, stored hashed)."""
     from access.clients import ClientError

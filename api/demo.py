@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 from api.services import Services
 from catalog.demo import demo_entities
+from catalog.ledger import ListFilter
 from catalog.model import Kind
 from catalog.principal import SYSTEM_PRINCIPAL, Role
-from catalog.ledger import ListFilter
 
 MARKET_REGULATION = "市市场监管局"
+# Published in the README on purpose; demo mode is refused in production.
+DEMO_SECRET = "xiamen-demo-2024"  # noqa: S105
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ def demo_tokens(services: Services) -> list[DemoToken]:
     tokens = []
     for role, client_id, name, dept in wanted:
         issued = services.clients.create(
-            name=name, role=role, department=dept, client_id=client_id, secret="xiamen-demo-2024"
+            name=name, role=role, department=dept, client_id=client_id, secret=DEMO_SECRET
         )
         tokens.append(DemoToken(role, name, dept, issued.token))
     return tokens

@@ -42,7 +42,9 @@ def open_graph_store(url: str) -> GraphStore:
             "use a local path for the embedded store"
         )
     if "://" in url:
-        raise ConfigurationError(f"unknown graph URL scheme in {url!r}; use bolt://, neo4j:// or a path")
+        raise ConfigurationError(
+            f"unknown graph URL scheme in {url!r}; use bolt://, neo4j:// or a path"
+        )
     return SqliteGraphStore(Path(url))
 
 

@@ -160,6 +160,11 @@ class Ledger:
             lifecycle[state] = lifecycle.get(state, 0) + row.count
             if row.owner:
                 per_dept_life.setdefault(row.owner, {})[state] = row.count
+        lifecycle = {s: lifecycle[s] for s in LIFECYCLE_ORDER if s in lifecycle}
+        per_dept_life = {
+            code: {s: counts[s] for s in LIFECYCLE_ORDER if s in counts}
+            for code, counts in per_dept_life.items()
+        }
         departments = [
             DepartmentTotals(code, per_dept.get(code, {}), per_dept_life.get(code, {}))
             for code in sorted(set(per_dept) | set(per_dept_life))
@@ -373,6 +378,8 @@ class Ledger:
                 for r in references(entity)
                 if (r.kind, r.code) not in batch
             ]
+        broken = {i.path for i in issues}  # a malformed code is not looked up as well
+        wanted = [w for w in wanted if w[0] not in broken]
         if wanted:
             found = self._store.get_nodes(
                 refs=list(dict.fromkeys(ref(k, c) for _p, k, c in wanted))

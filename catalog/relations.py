@@ -51,7 +51,10 @@ class Reference:
 
 def ref(kind: Kind, code: str) -> NodeRef:
     """The graph identity of a catalog node."""
-    return NodeRef(kind.value, code)
+    return NodeRef(_LABELS[kind], code)
+
+
+_LABELS: dict[Kind, str] = {kind: kind.value for kind in Kind}
 
 
 def references(entity: Entity) -> list[Reference]:

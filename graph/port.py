@@ -13,10 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from types import MappingProxyType
+from typing import Any, NamedTuple, Protocol
 
 JsonValue = Any
 MAX_DEPTH = 10
+_NO_PROPS: Mapping[str, Any] = MappingProxyType({})
 
 
 class Direction(StrEnum):
@@ -27,9 +29,8 @@ class Direction(StrEnum):
     BOTH = "BOTH"
 
 
-@dataclass(frozen=True, order=True)
-class NodeRef:
-    """The identity of a node: its label and its domain code."""
+class NodeRef(NamedTuple):
+    """The identity of a node: its label and its domain code (a tuple: cheap, hashable)."""
 
     label: str
     code: str
@@ -59,8 +60,7 @@ class Edge:
     props: Mapping[str, JsonValue] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class NodeWrite:
+class NodeWrite(NamedTuple):
     """Create or replace one node.
 
     `expect_version`: None writes unconditionally (upsert); 0 requires that the node does not
@@ -76,17 +76,15 @@ class NodeWrite:
     expect_version: int | None = None
 
 
-@dataclass(frozen=True)
-class EdgeTarget:
-    """One outgoing edge of an `EdgeReplace`."""
+class EdgeTarget(NamedTuple):
+    """One edge of an `EdgeReplace`: the far node, a key, and properties."""
 
     target: NodeRef
     key: str = ""
-    props: Mapping[str, JsonValue] = field(default_factory=dict)
+    props: Mapping[str, JsonValue] = _NO_PROPS
 
 
-@dataclass(frozen=True)
-class EdgeReplace:
+class EdgeReplace(NamedTuple):
     """Make the edges of `type` at `node` exactly `targets` (others of that type are removed).
 
     OUT: edges go node → target. IN: edges go target → node (an owner's OWNS edge written from

@@ -12,11 +12,14 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from graph.port import (
     BackendUnavailable,
@@ -67,6 +70,13 @@ INSERT_NODE = (
     "INSERT INTO nodes (label, code, owner, props, version, created_at, updated_at, updated_by)"
     " VALUES (?, ?, ?, ?, 1, ?, ?, ?)"
 )
+UPSERT_NODE = (
+    "INSERT INTO nodes (label, code, owner, props, version, created_at, updated_at, updated_by)"
+    " VALUES (?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT (label, code) DO UPDATE SET"
+    " owner = excluded.owner, props = excluded.props, version = version + 1,"
+    " updated_at = excluded.updated_at, updated_by = excluded.updated_by"
+    " RETURNING id, version"
+)
 UPDATE_NODE = (
     "UPDATE nodes SET owner = ?, props = ?, version = version + 1, updated_at = ?, updated_by = ?"
     " WHERE id = ?"
@@ -109,11 +119,12 @@ EDGES_IN = (
     " WHERE d.label = :label AND d.code IN (SELECT value FROM json_each(:codes))"
 )
 SEARCH = (
-    "SELECT n.label, n.code, bm25(node_text, 0.0, 10.0, 1.0) AS rank"
-    " FROM node_text JOIN nodes n ON n.id = node_text.rowid"
-    " WHERE node_text MATCH :match"
-    " AND (:labels IS NULL OR n.label IN (SELECT value FROM json_each(:labels)))"
-    " ORDER BY rank, length(json_extract(n.props, '$.name')), n.code LIMIT :limit"
+    "SELECT n.label, n.code, hit.score FROM ("
+    "  SELECT rowid, bm25(node_text, 0.0, 10.0, 1.0) AS score FROM node_text"
+    "  WHERE node_text MATCH :match"
+    "  AND (:labels IS NULL OR label IN (SELECT value FROM json_each(:labels)))"
+    "  ORDER BY score LIMIT :limit"
+    ") AS hit JOIN nodes n ON n.id = hit.rowid ORDER BY hit.score, n.code"
 )
 COUNT_BY_OWNER = "SELECT owner, NULL, count(*) FROM nodes WHERE label = ? GROUP BY owner"
 COUNT_BY_PROP = (
@@ -128,7 +139,22 @@ def _now() -> str:
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return orjson.dumps(value).decode()
+
+
+def _edge_json(props: Mapping[str, Any]) -> str:
+    """Edge props are few and repetitive ({} or {"sensitive": false}); encode each shape once."""
+    if not props:
+        return "{}"
+    try:
+        return _edge_json_cached(tuple(sorted(props.items())))
+    except TypeError:  # unhashable values
+        return _json(props)
+
+
+@lru_cache(maxsize=4096)
+def _edge_json_cached(items: tuple[tuple[str, Any], ...]) -> str:
+    return _json(dict(items))
 
 
 def _fts_query(text: str) -> str | None:
@@ -201,41 +227,72 @@ class SqliteGraphStore:
         now = _now()
         with self._write() as db:
             ids: dict[NodeRef, int] = {}
+            fresh: set[int] = set()
             for write in changes.nodes:
-                ids[write.ref] = self._write_node(db, write, now)
+                node_id, created = self._write_node(db, write, now)
+                ids[write.ref] = node_id
+                if created:
+                    fresh.add(node_id)
+            # Inserts are buffered into one executemany; a DELETE flushes the buffer first so
+            # that it sees every edge written before it. A node created in this change set has
+            # no edges of a type unless this change set gave it some, so its DELETE is skipped.
+            pending: list[tuple[int, str, int, str, str]] = []
+            given: set[tuple[int, str, bool]] = set()
             for replace in changes.edges:
                 near = ids.get(replace.node) or self._require_id(db, replace.node)
                 outgoing = replace.direction is Direction.OUT
-                db.execute(DELETE_OUT_EDGES if outgoing else DELETE_IN_EDGES, (near, replace.type))
+                if near not in fresh or (near, replace.type, outgoing) in given:
+                    db.executemany(INSERT_EDGE, pending)
+                    pending.clear()
+                    db.execute(
+                        DELETE_OUT_EDGES if outgoing else DELETE_IN_EDGES, (near, replace.type)
+                    )
                 for target in replace.targets:
                     far = ids.get(target.target) or self._require_id(db, target.target)
                     src, dst = (near, far) if outgoing else (far, near)
-                    db.execute(
-                        INSERT_EDGE, (src, replace.type, dst, target.key, _json(target.props))
-                    )
+                    pending.append((src, replace.type, dst, target.key, _edge_json(target.props)))
+                    given.add((src, replace.type, True))
+                    given.add((dst, replace.type, False))
+            db.executemany(INSERT_EDGE, pending)
 
-    def _write_node(self, db: sqlite3.Connection, write: NodeWrite, now: str) -> int:
+    def _write_node(self, db: sqlite3.Connection, write: NodeWrite, now: str) -> tuple[int, bool]:
+        props = _json(write.props)
+        if write.expect_version is None:  # unconditional: one statement, no read first
+            node_id, version = db.execute(
+                UPSERT_NODE,
+                (write.ref.label, write.ref.code, write.owner, props, now, now, write.by),
+            ).fetchone()
+            created = version == 1
+            if not created:
+                db.execute(DELETE_TEXT, (node_id,))
+            self._index_text(db, node_id, write)
+            return node_id, created
         row = db.execute(SELECT_NODE_ID, (write.ref.label, write.ref.code)).fetchone()
         actual = 0 if row is None else int(row[1])
-        if write.expect_version is not None and write.expect_version != actual:
+        if write.expect_version != actual:
             raise VersionConflict(write.ref, write.expect_version, actual)
-        props = _json(write.props)
         if row is None:
             cur = db.execute(
                 INSERT_NODE,
                 (write.ref.label, write.ref.code, write.owner, props, now, now, write.by),
             )
             node_id = int(cur.lastrowid or 0)
+            created = True
         else:
+            created = False
             node_id = int(row[0])
             db.execute(UPDATE_NODE, (write.owner, props, now, write.by, node_id))
             db.execute(DELETE_TEXT, (node_id,))
+        self._index_text(db, node_id, write)
+        return node_id, created
+
+    @staticmethod
+    def _index_text(db: sqlite3.Connection, node_id: int, write: NodeWrite) -> None:
         name = str(write.props.get("name", ""))
         db.execute(
             INSERT_TEXT,
             (node_id, write.ref.label, " ".join(tokens(name)), " ".join(tokens(write.search_text))),
         )
-        return node_id
 
     @staticmethod
     def _require_id(db: sqlite3.Connection, ref: NodeRef) -> int:
@@ -349,7 +406,7 @@ def _node(row: Sequence[Any]) -> Node:
     _id, label, code, owner, props, version, created, updated, by = row
     return Node(
         ref=NodeRef(label, code),
-        props=json.loads(props),
+        props=orjson.loads(props),
         owner=owner,
         version=int(version),
         created_at=datetime.fromisoformat(created),

@@ -8,20 +8,28 @@ means both backends find the same nodes for the same query.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[0-9A-Za-z]+")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def tokens(text: str) -> list[str]:
     """Split `text` into search tokens: CJK bigrams and lower-cased alphanumeric words."""
     out: list[str] = []
-    for run in _RUN.findall(text):
-        if _CJK.match(run):
-            if len(run) == 1:
-                out.append(run)
-            else:
-                out.extend(run[i : i + 2] for i in range(len(run) - 1))
-        else:
-            out.append(run.lower())
+    for word in text.split():
+        out.extend(_word_tokens(word))
     return out
+
+
+@lru_cache(maxsize=65536)
+def _word_tokens(word: str) -> tuple[str, ...]:
+    """Tokens of one whitespace-free word; catalog text repeats words a lot, so cache them."""
+    out: list[str] = []
+    for run in _RUN.findall(word):
+        if run[0].isascii():
+            out.append(run.lower())
+        elif len(run) == 1:
+            out.append(run)
+        else:
+            out.extend(map(str.__add__, run, run[1:]))
+    return tuple(out)

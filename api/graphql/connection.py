@@ -40,7 +40,9 @@ class Connection(Generic[T]):
         return self.count()
 
 
-def connection(items: list[tuple[str, T]], *, has_next: bool, after: str | None, count: Callable[[], int]) -> Connection[T]:
+def connection(
+    items: list[tuple[str, T]], *, has_next: bool, after: str | None, count: Callable[[], int]
+) -> Connection[T]:
     """Build a connection from (cursor, node) pairs."""
     edges = [Edge(cursor=c, node=n) for c, n in items]
     return Connection(
@@ -67,15 +69,23 @@ def decode_cursor(cursor: str | None) -> str | None:
     try:
         return base64.b64decode(cursor.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise bad_input("after", "BAD_CURSOR", "分页游标无效，请使用上一页返回的 endCursor",
-                        "invalid cursor; pass the endCursor of the previous page") from None
+        raise bad_input(
+            "after",
+            "BAD_CURSOR",
+            "分页游标无效，请使用上一页返回的 endCursor",
+            "invalid cursor; pass the endCursor of the previous page",
+        ) from None
 
 
 def check_first(first: int) -> int:
     """Enforce the server-side page-size cap."""
     if not 0 <= first <= MAX_PAGE:
-        raise bad_input("first", "PAGE_SIZE", f"每页条数应在 0–{MAX_PAGE} 之间",
-                        f"first must be between 0 and {MAX_PAGE}")
+        raise bad_input(
+            "first",
+            "PAGE_SIZE",
+            f"每页条数应在 0–{MAX_PAGE} 之间",
+            f"first must be between 0 and {MAX_PAGE}",
+        )
     return first
 
 

@@ -57,8 +57,12 @@ def to_patch(cls: type[Any], value: Any) -> dict[str, Any]:
     if nulls:
         raise ValidationFailed(
             [
-                FieldIssue(_camel(k), "NULL_NOT_ALLOWED", "此字段不能为 null，不修改请省略该字段",
-                           "this field cannot be null; omit it to leave it unchanged")
+                FieldIssue(
+                    _camel(k),
+                    "NULL_NOT_ALLOWED",
+                    "此字段不能为 null，不修改请省略该字段",
+                    "this field cannot be null; omit it to leave it unchanged",
+                )
                 for k in nulls
             ]
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeAlias
 
 import strawberry
 
@@ -13,8 +13,8 @@ from api.graphql.enums import Lifecycle
 from api.graphql.nodes import (
     CertificateType,
     Component,
-    Dataset,
     DataElement,
+    Dataset,
     Department,
     Matter,
     OneThing,
@@ -22,32 +22,26 @@ from api.graphql.nodes import (
     to_node,
 )
 from api.graphql.problems import (
-    ConflictProblem,
-    ForbiddenProblem,
-    NotFoundProblem,
-    UnavailableProblem,
-    ValidationProblem,
+    AnyProblem,
     problem_from,
 )
 from catalog import model
 from catalog.model import Entity, Kind, Stored
 
-
-def _result(name: str, node: type[Any]) -> Any:
-    return Annotated[
-        node | ValidationProblem | NotFoundProblem | ForbiddenProblem | ConflictProblem | UnavailableProblem,
-        strawberry.union(name),
-    ]
-
-
-DepartmentResult = _result("DepartmentResult", Department)
-SystemResult = _result("SystemResult", System)
-ComponentResult = _result("ComponentResult", Component)
-DatasetResult = _result("DatasetResult", Dataset)
-DataElementResult = _result("DataElementResult", DataElement)
-CertificateTypeResult = _result("CertificateTypeResult", CertificateType)
-MatterResult = _result("MatterResult", Matter)
-OneThingResult = _result("OneThingResult", OneThing)
+DepartmentResult: TypeAlias = Annotated[
+    Department | AnyProblem, strawberry.union("DepartmentResult")
+]
+SystemResult: TypeAlias = Annotated[System | AnyProblem, strawberry.union("SystemResult")]
+ComponentResult: TypeAlias = Annotated[Component | AnyProblem, strawberry.union("ComponentResult")]
+DatasetResult: TypeAlias = Annotated[Dataset | AnyProblem, strawberry.union("DatasetResult")]
+DataElementResult: TypeAlias = Annotated[
+    DataElement | AnyProblem, strawberry.union("DataElementResult")
+]
+CertificateTypeResult: TypeAlias = Annotated[
+    CertificateType | AnyProblem, strawberry.union("CertificateTypeResult")
+]
+MatterResult: TypeAlias = Annotated[Matter | AnyProblem, strawberry.union("MatterResult")]
+OneThingResult: TypeAlias = Annotated[OneThing | AnyProblem, strawberry.union("OneThingResult")]
 
 
 def _run(action: Callable[[], Stored[Entity]]) -> Any:
@@ -72,7 +66,10 @@ def _update(info: Info, kind: Kind, code: str, patch: Any, expected_version: int
     def act() -> Stored[Entity]:
         changes = inputs.to_patch(model.TYPE_OF[kind], patch)
         return info.context.ledger.update(
-            principal=info.context.principal, kind=kind, code=code, changes=changes,
+            principal=info.context.principal,
+            kind=kind,
+            code=code,
+            changes=changes,
             expected_version=expected_version,
         )
 
@@ -86,8 +83,13 @@ class Mutation:
         return _register(info, model.Department, input)
 
     @strawberry.mutation
-    def update_department(self, info: Info, code: str, patch: inputs.DepartmentPatch,
-                          expected_version: int | None = None) -> DepartmentResult:
+    def update_department(
+        self,
+        info: Info,
+        code: str,
+        patch: inputs.DepartmentPatch,
+        expected_version: int | None = None,
+    ) -> DepartmentResult:
         return _update(info, Kind.DEPARTMENT, code, patch, expected_version)
 
     @strawberry.mutation(description="Register an application system of your department.")
@@ -95,24 +97,44 @@ class Mutation:
         return _register(info, model.System, input)
 
     @strawberry.mutation
-    def update_system(self, info: Info, code: str, patch: inputs.SystemPatch,
-                      expected_version: int | None = None) -> SystemResult:
+    def update_system(
+        self, info: Info, code: str, patch: inputs.SystemPatch, expected_version: int | None = None
+    ) -> SystemResult:
         return _update(info, Kind.SYSTEM, code, patch, expected_version)
 
-    @strawberry.mutation(description="Move a system forward: PLANNED → DEVELOPING → OPERATING → DECOMMISSIONED.")
-    def move_system_lifecycle(self, info: Info, code: str, to: Lifecycle, note: str = "",
-                              expected_version: int | None = None) -> SystemResult:
-        return _run(lambda: info.context.ledger.move_lifecycle(
-            principal=info.context.principal, code=code, to=model.Lifecycle(to), note=note,
-            expected_version=expected_version))
+    @strawberry.mutation(
+        description="Move a system forward: PLANNED → DEVELOPING → OPERATING → DECOMMISSIONED."
+    )
+    def move_system_lifecycle(
+        self,
+        info: Info,
+        code: str,
+        to: Lifecycle,
+        note: str = "",
+        expected_version: int | None = None,
+    ) -> SystemResult:
+        return _run(
+            lambda: info.context.ledger.move_lifecycle(
+                principal=info.context.principal,
+                code=code,
+                to=model.Lifecycle(to),
+                note=note,
+                expected_version=expected_version,
+            )
+        )
 
     @strawberry.mutation
     def register_component(self, info: Info, input: inputs.ComponentInput) -> ComponentResult:
         return _register(info, model.Component, input)
 
     @strawberry.mutation
-    def update_component(self, info: Info, code: str, patch: inputs.ComponentPatch,
-                         expected_version: int | None = None) -> ComponentResult:
+    def update_component(
+        self,
+        info: Info,
+        code: str,
+        patch: inputs.ComponentPatch,
+        expected_version: int | None = None,
+    ) -> ComponentResult:
         return _update(info, Kind.COMPONENT, code, patch, expected_version)
 
     @strawberry.mutation(description="Register a catalog entry (信息资源) with its fields.")
@@ -120,27 +142,41 @@ class Mutation:
         return _register(info, model.Dataset, input)
 
     @strawberry.mutation
-    def update_dataset(self, info: Info, code: str, patch: inputs.DatasetPatch,
-                       expected_version: int | None = None) -> DatasetResult:
+    def update_dataset(
+        self, info: Info, code: str, patch: inputs.DatasetPatch, expected_version: int | None = None
+    ) -> DatasetResult:
         return _update(info, Kind.DATASET, code, patch, expected_version)
 
     @strawberry.mutation
-    def register_data_element(self, info: Info, input: inputs.DataElementInput) -> DataElementResult:
+    def register_data_element(
+        self, info: Info, input: inputs.DataElementInput
+    ) -> DataElementResult:
         return _register(info, model.DataElement, input)
 
     @strawberry.mutation
-    def update_data_element(self, info: Info, code: str, patch: inputs.DataElementPatch,
-                            expected_version: int | None = None) -> DataElementResult:
+    def update_data_element(
+        self,
+        info: Info,
+        code: str,
+        patch: inputs.DataElementPatch,
+        expected_version: int | None = None,
+    ) -> DataElementResult:
         return _update(info, Kind.DATA_ELEMENT, code, patch, expected_version)
 
     @strawberry.mutation
-    def register_certificate_type(self, info: Info,
-                                  input: inputs.CertificateTypeInput) -> CertificateTypeResult:
+    def register_certificate_type(
+        self, info: Info, input: inputs.CertificateTypeInput
+    ) -> CertificateTypeResult:
         return _register(info, model.CertificateType, input)
 
     @strawberry.mutation
-    def update_certificate_type(self, info: Info, code: str, patch: inputs.CertificateTypePatch,
-                                expected_version: int | None = None) -> CertificateTypeResult:
+    def update_certificate_type(
+        self,
+        info: Info,
+        code: str,
+        patch: inputs.CertificateTypePatch,
+        expected_version: int | None = None,
+    ) -> CertificateTypeResult:
         return _update(info, Kind.CERTIFICATE_TYPE, code, patch, expected_version)
 
     @strawberry.mutation
@@ -148,8 +184,9 @@ class Mutation:
         return _register(info, model.Matter, input)
 
     @strawberry.mutation
-    def update_matter(self, info: Info, code: str, patch: inputs.MatterPatch,
-                      expected_version: int | None = None) -> MatterResult:
+    def update_matter(
+        self, info: Info, code: str, patch: inputs.MatterPatch, expected_version: int | None = None
+    ) -> MatterResult:
         return _update(info, Kind.MATTER, code, patch, expected_version)
 
     @strawberry.mutation
@@ -157,6 +194,11 @@ class Mutation:
         return _register(info, model.OneThing, input)
 
     @strawberry.mutation
-    def update_one_thing(self, info: Info, code: str, patch: inputs.OneThingPatch,
-                         expected_version: int | None = None) -> OneThingResult:
+    def update_one_thing(
+        self,
+        info: Info,
+        code: str,
+        patch: inputs.OneThingPatch,
+        expected_version: int | None = None,
+    ) -> OneThingResult:
         return _update(info, Kind.ONE_THING, code, patch, expected_version)

@@ -81,7 +81,9 @@ async def _many(info: Info, kind: Kind, codes: tuple[str, ...] | list[str]) -> l
     return [to_node(s) for s in await info.context.loaders.many([(kind, c) for c in codes])]
 
 
-async def _neighbours(info: Info, kind: Kind, code: str, rel: str, direction: Direction) -> list[Any]:
+async def _neighbours(
+    info: Info, kind: Kind, code: str, rel: str, direction: Direction
+) -> list[Any]:
     keys = await info.context.loaders.neighbours.load((kind, code, rel, direction))
     return [to_node(s) for s in await info.context.loaders.many(keys)]
 
@@ -92,7 +94,7 @@ class Owned(Resource):
 
     @strawberry.field(description="The department that maintains it (提供方 / 责任部门).")
     async def department(self, info: Info) -> Department | None:
-        return await _one(info, Kind.DEPARTMENT, self.department_code)  # type: ignore[no-any-return]
+        return await _one(info, Kind.DEPARTMENT, self.department_code)
 
 
 @strawberry.type(description="部门: a government body, identified by its 统一社会信用代码.")
@@ -105,8 +107,13 @@ class Department(Resource):
     @classmethod
     def of(cls, s: model.Stored[Any]) -> Department:
         e: model.Department = s.entity
-        return cls(**_base(s, Kind.DEPARTMENT), short_name=e.short_name, aliases=list(e.aliases),
-                   region=e.region, summary=e.summary)
+        return cls(
+            **_base(s, Kind.DEPARTMENT),
+            short_name=e.short_name,
+            aliases=list(e.aliases),
+            region=e.region,
+            summary=e.summary,
+        )
 
 
 @strawberry.type(description="One lifecycle move of a system.")
@@ -130,12 +137,21 @@ class System(Owned):
     @classmethod
     def of(cls, s: model.Stored[Any]) -> System:
         e: model.System = s.entity
-        return cls(**_base(s, Kind.SYSTEM), department_code=e.department, summary=e.summary,
-                   functions=e.functions, lifecycle=e.lifecycle, network=e.network,
-                   lifecycle_events=[LifecycleEvent(from_state=v.from_state, to_state=v.to_state,
-                                                    at=v.at, by=v.by, note=v.note)
-                                     for v in e.lifecycle_events],
-                   component_codes=e.components)
+        return cls(
+            **_base(s, Kind.SYSTEM),
+            department_code=e.department,
+            summary=e.summary,
+            functions=e.functions,
+            lifecycle=e.lifecycle,
+            network=e.network,
+            lifecycle_events=[
+                LifecycleEvent(
+                    from_state=v.from_state, to_state=v.to_state, at=v.at, by=v.by, note=v.note
+                )
+                for v in e.lifecycle_events
+            ],
+            component_codes=e.components,
+        )
 
     @strawberry.field(description="Public components this system uses.")
     async def components(self, info: Info) -> list[Component]:
@@ -154,8 +170,12 @@ class Component(Owned):
     @classmethod
     def of(cls, s: model.Stored[Any]) -> Component:
         e: model.Component = s.entity
-        return cls(**_base(s, Kind.COMPONENT), department_code=e.department, category=e.category,
-                   summary=e.summary)
+        return cls(
+            **_base(s, Kind.COMPONENT),
+            department_code=e.department,
+            category=e.category,
+            summary=e.summary,
+        )
 
     @strawberry.field(description="Systems that use this component.")
     async def used_by(self, info: Info) -> list[System]:
@@ -174,7 +194,7 @@ class DatasetField:
 
     @strawberry.field
     async def data_element(self, info: Info) -> DataElement | None:
-        return await _one(info, Kind.DATA_ELEMENT, self.data_element_code)  # type: ignore[no-any-return]
+        return await _one(info, Kind.DATA_ELEMENT, self.data_element_code)
 
 
 @strawberry.type(description="信息资源: a catalog entry with the 政务信息资源目录 fields.")
@@ -198,20 +218,38 @@ class Dataset(Owned):
     def of(cls, s: model.Stored[Any]) -> Dataset:
         e: model.Dataset = s.entity
         return cls(
-            **_base(s, Kind.DATASET), department_code=e.department, summary=e.summary,
-            category=e.category, format=e.format,
-            fields=[DatasetField(name=f.name, data_type=f.data_type, length=f.length,
-                                 data_element_code=f.data_element, sensitive=f.sensitive,
-                                 secret=f.secret, description=f.description) for f in e.fields],
-            sharing_type=e.sharing_type, sharing_condition=e.sharing_condition,
-            sharing_method=e.sharing_method, open_type=e.open_type,
-            open_condition=e.open_condition, grade=e.grade, update_cycle=e.update_cycle,
-            publish_date=e.publish_date, source_system_code=e.source_system, tags=list(e.tags),
+            **_base(s, Kind.DATASET),
+            department_code=e.department,
+            summary=e.summary,
+            category=e.category,
+            format=e.format,
+            fields=[
+                DatasetField(
+                    name=f.name,
+                    data_type=f.data_type,
+                    length=f.length,
+                    data_element_code=f.data_element,
+                    sensitive=f.sensitive,
+                    secret=f.secret,
+                    description=f.description,
+                )
+                for f in e.fields
+            ],
+            sharing_type=e.sharing_type,
+            sharing_condition=e.sharing_condition,
+            sharing_method=e.sharing_method,
+            open_type=e.open_type,
+            open_condition=e.open_condition,
+            grade=e.grade,
+            update_cycle=e.update_cycle,
+            publish_date=e.publish_date,
+            source_system_code=e.source_system,
+            tags=list(e.tags),
         )
 
     @strawberry.field(description="The system that produces this dataset.")
     async def source_system(self, info: Info) -> System | None:
-        return await _one(info, Kind.SYSTEM, self.source_system_code)  # type: ignore[no-any-return]
+        return await _one(info, Kind.SYSTEM, self.source_system_code)
 
 
 @strawberry.type(description="数据元: a standard data item.")
@@ -225,13 +263,19 @@ class DataElement(Owned):
     @classmethod
     def of(cls, s: model.Stored[Any]) -> DataElement:
         e: model.DataElement = s.entity
-        return cls(**_base(s, Kind.DATA_ELEMENT), department_code=e.department,
-                   definition=e.definition, data_type=e.data_type, format=e.format,
-                   personal=e.personal, authoritative_dataset_code=e.authoritative_dataset)
+        return cls(
+            **_base(s, Kind.DATA_ELEMENT),
+            department_code=e.department,
+            definition=e.definition,
+            data_type=e.data_type,
+            format=e.format,
+            personal=e.personal,
+            authoritative_dataset_code=e.authoritative_dataset,
+        )
 
     @strawberry.field(description="权威来源: the dataset that is the source of truth.")
     async def authoritative_dataset(self, info: Info) -> Dataset | None:
-        return await _one(info, Kind.DATASET, self.authoritative_dataset_code)  # type: ignore[no-any-return]
+        return await _one(info, Kind.DATASET, self.authoritative_dataset_code)
 
 
 @strawberry.type(description="A 照面 field of an e-license type.")
@@ -242,7 +286,7 @@ class SurfaceField:
 
     @strawberry.field
     async def data_element(self, info: Info) -> DataElement | None:
-        return await _one(info, Kind.DATA_ELEMENT, self.data_element_code)  # type: ignore[no-any-return]
+        return await _one(info, Kind.DATA_ELEMENT, self.data_element_code)
 
 
 @strawberry.type(description="证照类型: an e-license type (GB/T 36903 证照类型代码).")
@@ -258,13 +302,20 @@ class CertificateType(Owned):
     @classmethod
     def of(cls, s: model.Stored[Any]) -> CertificateType:
         e: model.CertificateType = s.entity
-        return cls(**_base(s, Kind.CERTIFICATE_TYPE), department_code=e.department,
-                   holder_kind=e.holder_kind,
-                   surface_fields=[SurfaceField(name=f.name, data_element_code=f.data_element,
-                                                sensitive=f.sensitive) for f in e.surface_fields],
-                   validity_years=e.validity_years, sharing_type=e.sharing_type,
-                   summary=e.summary, issuing_department_codes=list(e.issuing_departments),
-                   source_dataset_code=e.source_dataset)
+        return cls(
+            **_base(s, Kind.CERTIFICATE_TYPE),
+            department_code=e.department,
+            holder_kind=e.holder_kind,
+            surface_fields=[
+                SurfaceField(name=f.name, data_element_code=f.data_element, sensitive=f.sensitive)
+                for f in e.surface_fields
+            ],
+            validity_years=e.validity_years,
+            sharing_type=e.sharing_type,
+            summary=e.summary,
+            issuing_department_codes=list(e.issuing_departments),
+            source_dataset_code=e.source_dataset,
+        )
 
     @strawberry.field(description="Departments that issue e-licenses of this type.")
     async def issuing_departments(self, info: Info) -> list[Department]:
@@ -272,7 +323,7 @@ class CertificateType(Owned):
 
     @strawberry.field(description="The dataset e-licenses of this type are issued from.")
     async def source_dataset(self, info: Info) -> Dataset | None:
-        return await _one(info, Kind.DATASET, self.source_dataset_code)  # type: ignore[no-any-return]
+        return await _one(info, Kind.DATASET, self.source_dataset_code)
 
 
 @strawberry.type(description="A field of a matter's application form.")
@@ -285,11 +336,11 @@ class FormField:
 
     @strawberry.field
     async def data_element(self, info: Info) -> DataElement | None:
-        return await _one(info, Kind.DATA_ELEMENT, self.data_element_code)  # type: ignore[no-any-return]
+        return await _one(info, Kind.DATA_ELEMENT, self.data_element_code)
 
     @strawberry.field
     async def prefill_source(self, info: Info) -> Dataset | None:
-        return await _one(info, Kind.DATASET, self.prefill_source_code)  # type: ignore[no-any-return]
+        return await _one(info, Kind.DATASET, self.prefill_source_code)
 
 
 @strawberry.type(description="政务服务事项: an administrative service with its form and materials.")
@@ -303,13 +354,24 @@ class Matter(Owned):
     @classmethod
     def of(cls, s: model.Stored[Any]) -> Matter:
         e: model.Matter = s.entity
-        return cls(**_base(s, Kind.MATTER), department_code=e.department, category=e.category,
-                   summary=e.summary,
-                   form_fields=[FormField(name=f.name, data_element_code=f.data_element,
-                                          required=f.required, collection=f.collection,
-                                          prefill_source_code=f.prefill_source)
-                                for f in e.form_fields],
-                   material_codes=list(e.materials), time_limit_days=e.time_limit_days)
+        return cls(
+            **_base(s, Kind.MATTER),
+            department_code=e.department,
+            category=e.category,
+            summary=e.summary,
+            form_fields=[
+                FormField(
+                    name=f.name,
+                    data_element_code=f.data_element,
+                    required=f.required,
+                    collection=f.collection,
+                    prefill_source_code=f.prefill_source,
+                )
+                for f in e.form_fields
+            ],
+            material_codes=list(e.materials),
+            time_limit_days=e.time_limit_days,
+        )
 
     @strawberry.field(description="Certificate types required as materials (申请材料).")
     async def materials(self, info: Info) -> list[CertificateType]:
@@ -328,8 +390,12 @@ class OneThing(Owned):
     @classmethod
     def of(cls, s: model.Stored[Any]) -> OneThing:
         e: model.OneThing = s.entity
-        return cls(**_base(s, Kind.ONE_THING), department_code=e.department, summary=e.summary,
-                   matter_codes=list(e.matters))
+        return cls(
+            **_base(s, Kind.ONE_THING),
+            department_code=e.department,
+            summary=e.summary,
+            matter_codes=list(e.matters),
+        )
 
     @strawberry.field(description="The matters of this bundle.")
     async def matters(self, info: Info) -> list[Matter]:

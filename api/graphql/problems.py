@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import strawberry
 
 from catalog import problems
@@ -49,7 +51,7 @@ class UnavailableProblem(Problem):
     pass
 
 
-AnyProblem = (
+AnyProblem: TypeAlias = (
     ValidationProblem | NotFoundProblem | ForbiddenProblem | ConflictProblem | UnavailableProblem
 )
 
@@ -57,12 +59,21 @@ AnyProblem = (
 def problem_from(exc: Exception) -> AnyProblem | None:
     """The GraphQL problem for an expected exception; None for an unexpected one."""
     if isinstance(exc, problems.ValidationFailed):
-        issues = [FieldIssue(path=i.path, code=i.code, message=i.message, message_en=i.message_en) for i in exc.issues]
+        issues = [
+            FieldIssue(path=i.path, code=i.code, message=i.message, message_en=i.message_en)
+            for i in exc.issues
+        ]
         return ValidationProblem(
-            code=exc.code, message=exc.message, message_en=exc.message_en, path=issues[0].path, issues=issues
+            code=exc.code,
+            message=exc.message,
+            message_en=exc.message_en,
+            path=issues[0].path,
+            issues=issues,
         )
     if isinstance(exc, problems.NotFound):
-        return NotFoundProblem(code=exc.code, message=exc.message, message_en=exc.message_en, path=exc.path)
+        return NotFoundProblem(
+            code=exc.code, message=exc.message, message_en=exc.message_en, path=exc.path
+        )
     if isinstance(exc, problems.Forbidden):
         return ForbiddenProblem(code=exc.code, message=exc.message, message_en=exc.message_en)
     if isinstance(exc, problems.Conflict):

@@ -29,8 +29,8 @@ from api.graphql.enums import (
 from api.graphql.nodes import (
     CertificateType,
     Component,
-    Dataset,
     DataElement,
+    Dataset,
     Department,
     Matter,
     Node,
@@ -92,7 +92,9 @@ def _filter(value: CommonFilter | None) -> ListFilter:
     return ListFilter(department=value.department, equals=equals, name_contains=value.name_contains)
 
 
-def _list(info: Info, kind: Kind, filter: CommonFilter | None, first: int, after: str | None) -> Connection[Any]:
+def _list(
+    info: Info, kind: Kind, filter: CommonFilter | None, first: int, after: str | None
+) -> Connection[Any]:
     ledger = info.context.ledger
     flt = _filter(filter)
     page = ledger.page(kind=kind, filter=flt, after=decode_cursor(after), first=check_first(first))
@@ -107,8 +109,12 @@ def _list(info: Info, kind: Kind, filter: CommonFilter | None, first: int, after
 def _offset(after: str | None) -> int:
     value = decode_cursor(after) or "0"
     if not value.isdigit():
-        raise bad_input("after", "BAD_CURSOR", "分页游标无效，请使用上一页返回的 endCursor",
-                        "invalid cursor; pass the endCursor of the previous page")
+        raise bad_input(
+            "after",
+            "BAD_CURSOR",
+            "分页游标无效，请使用上一页返回的 endCursor",
+            "invalid cursor; pass the endCursor of the previous page",
+        )
     return int(value)
 
 
@@ -165,63 +171,117 @@ class Query:
         if parsed is None:
             raise GraphQLError(
                 "not a valid id",
-                extensions={"code": "BAD_ID", "message": "id 格式无效", "messageEn": "not a valid id"},
+                extensions={
+                    "code": "BAD_ID",
+                    "message": "id 格式无效",
+                    "messageEn": "not a valid id",
+                },
             )
         stored = await info.context.loaders.entity.load(parsed)
-        return None if stored is None else to_node(stored)  # type: ignore[no-any-return]
+        return None if stored is None else to_node(stored)
 
     @strawberry.field(description="A resource of any kind by kind and domain code.")
     async def resource(self, info: Info, kind: ResourceKind, code: str) -> Node | None:
         stored = await info.context.loaders.entity.load((Kind(kind), code))
-        return None if stored is None else to_node(stored)  # type: ignore[no-any-return]
+        return None if stored is None else to_node(stored)
 
     @strawberry.field
-    def departments(self, info: Info, first: int = 20, after: str | None = None,
-                    filter: CommonFilter | None = None) -> Connection[Department]:
+    def departments(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        filter: CommonFilter | None = None,
+    ) -> Connection[Department]:
         return _list(info, Kind.DEPARTMENT, filter, first, after)
 
     @strawberry.field
-    def systems(self, info: Info, first: int = 20, after: str | None = None,
-                filter: SystemFilter | None = None) -> Connection[System]:
+    def systems(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        filter: SystemFilter | None = None,
+    ) -> Connection[System]:
         return _list(info, Kind.SYSTEM, filter, first, after)
 
     @strawberry.field
-    def components(self, info: Info, first: int = 20, after: str | None = None,
-                   filter: CategoryFilter | None = None) -> Connection[Component]:
+    def components(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        filter: CategoryFilter | None = None,
+    ) -> Connection[Component]:
         return _list(info, Kind.COMPONENT, filter, first, after)
 
     @strawberry.field
-    def datasets(self, info: Info, first: int = 20, after: str | None = None,
-                 filter: DatasetFilter | None = None) -> Connection[Dataset]:
+    def datasets(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        filter: DatasetFilter | None = None,
+    ) -> Connection[Dataset]:
         return _list(info, Kind.DATASET, filter, first, after)
 
     @strawberry.field
-    def data_elements(self, info: Info, first: int = 20, after: str | None = None,
-                      filter: DataElementFilter | None = None) -> Connection[DataElement]:
+    def data_elements(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        filter: DataElementFilter | None = None,
+    ) -> Connection[DataElement]:
         return _list(info, Kind.DATA_ELEMENT, filter, first, after)
 
     @strawberry.field
-    def certificate_types(self, info: Info, first: int = 20, after: str | None = None,
-                          filter: CertificateTypeFilter | None = None) -> Connection[CertificateType]:
+    def certificate_types(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        filter: CertificateTypeFilter | None = None,
+    ) -> Connection[CertificateType]:
         return _list(info, Kind.CERTIFICATE_TYPE, filter, first, after)
 
     @strawberry.field
-    def matters(self, info: Info, first: int = 20, after: str | None = None,
-                filter: CategoryFilter | None = None) -> Connection[Matter]:
+    def matters(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        filter: CategoryFilter | None = None,
+    ) -> Connection[Matter]:
         return _list(info, Kind.MATTER, filter, first, after)
 
     @strawberry.field
-    def one_things(self, info: Info, first: int = 20, after: str | None = None,
-                   filter: CommonFilter | None = None) -> Connection[OneThing]:
+    def one_things(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        filter: CommonFilter | None = None,
+    ) -> Connection[OneThing]:
         return _list(info, Kind.ONE_THING, filter, first, after)
 
-    @strawberry.field(description="Search every kind (or the given kinds) by Chinese or Latin text.")
-    def search(self, info: Info, text: str, kinds: list[ResourceKind] | None = None,
-               first: int = 20, after: str | None = None) -> Connection[Node]:
+    @strawberry.field(
+        description="Search every kind (or the given kinds) by Chinese or Latin text."
+    )
+    def search(
+        self,
+        info: Info,
+        text: str,
+        kinds: list[ResourceKind] | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> Connection[Node]:
         check_first(first)
         offset = _offset(after)
         wanted = [Kind(k) for k in kinds or []]
-        found = info.context.ledger.search(text=text, kinds=wanted, first=min(offset + first + 1, MAX_PAGE * 10))
+        found = info.context.ledger.search(
+            text=text, kinds=wanted, first=min(offset + first + 1, MAX_PAGE * 10)
+        )
         window = found[offset : offset + first]
         return connection(
             [(encode_cursor(str(offset + i + 1)), to_node(s)) for i, s in enumerate(window)],
@@ -230,13 +290,18 @@ class Query:
             count=lambda: len(found),
         )
 
-    @strawberry.field(description="Per-department totals and lifecycle counts (admins and auditors).")
+    @strawberry.field(
+        description="Per-department totals and lifecycle counts (admins and auditors)."
+    )
     def ledger_summary(self, info: Info) -> LedgerSummary:
         if info.context.principal.role not in (Role.ADMIN, Role.AUDITOR):
             raise GraphQLError(
                 "only admins and auditors see the ledger summary",
-                extensions={"code": "FORBIDDEN", "message": "仅管理员和审计人员可查看一本账汇总",
-                            "messageEn": "only admins and auditors see the ledger summary"},
+                extensions={
+                    "code": "FORBIDDEN",
+                    "message": "仅管理员和审计人员可查看一本账汇总",
+                    "messageEn": "only admins and auditors see the ledger summary",
+                },
             )
         summary = info.context.ledger.summary()
         return LedgerSummary(
@@ -247,7 +312,9 @@ class Query:
                     department_code=d.department,
                     total=sum(d.counts.values()),
                     counts=[KindCount(kind=k, count=n) for k, n in d.counts.items()],
-                    lifecycle=[LifecycleCount(lifecycle=s, count=n) for s, n in d.lifecycle.items()],
+                    lifecycle=[
+                        LifecycleCount(lifecycle=s, count=n) for s, n in d.lifecycle.items()
+                    ],
                 )
                 for d in summary.departments
             ],

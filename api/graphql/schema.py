@@ -38,17 +38,27 @@ class MaskUnexpected(MaskErrors):
     and the stack, never the exception's message (it may carry personal data)."""
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=lambda e: not _is_expected(e), error_message=MASKED_MESSAGE)
+        super().__init__(
+            should_mask_error=lambda e: not _is_expected(e), error_message=MASKED_MESSAGE
+        )
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         correlation = uuid.uuid4().hex[:12]
         original = error.original_error
         stack = "".join(traceback.format_tb(original.__traceback__)) if original else ""
-        log.error("unexpected error correlation_id=%s type=%s path=%s\n%s", correlation,
-                  type(original).__name__, error.path, stack)
+        log.error(
+            "unexpected error correlation_id=%s type=%s path=%s\n%s",
+            correlation,
+            type(original).__name__,
+            error.path,
+            stack,
+        )
         return GraphQLError(
-            message=self.error_message, nodes=error.nodes, source=error.source,
-            positions=error.positions, path=error.path,
+            message=self.error_message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
             extensions={"code": "INTERNAL", "correlationId": correlation},
         )
 
@@ -62,8 +72,13 @@ class IrsSchema(strawberry.Schema):
             log.info("graphql error code=%s path=%s", code, error.path)
 
 
-def build_schema(*, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 4000,
-                 introspection: bool = True) -> strawberry.Schema:
+def build_schema(
+    *,
+    max_depth: int = 12,
+    max_aliases: int = 30,
+    max_tokens: int = 4000,
+    introspection: bool = True,
+) -> strawberry.Schema:
     """The IRS schema; limits keep one request from taking the server down."""
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         lambda: QueryDepthLimiter(max_depth=max_depth),

@@ -23,10 +23,17 @@ class Api:
         self.client = client
         self.tokens = tokens
 
-    async def gql(self, query: str, variables: dict[str, Any] | None = None, *, as_: str = "admin",
-                  expect_errors: bool = False) -> dict[str, Any]:
+    async def gql(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        as_: str = "admin",
+        expect_errors: bool = False,
+    ) -> dict[str, Any]:
         response = await self.client.post(
-            "/graphql", json={"query": query, "variables": variables or {}},
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
             headers={"Authorization": f"Bearer {self.tokens[as_]}"},
         )
         assert response.status_code == 200, response.text
@@ -48,7 +55,9 @@ def services(tmp_path: Path) -> Iterator[Services]:
 def tokens(services: Services) -> dict[str, str]:
     made = {
         "admin": services.clients.create(name="admin", role=Role.ADMIN),
-        "scjg": services.clients.create(name="市场监管 业务员", role=Role.DEPARTMENT, department=SCJG),
+        "scjg": services.clients.create(
+            name="市场监管 业务员", role=Role.DEPARTMENT, department=SCJG
+        ),
         "integrator": services.clients.create(name="集成商", role=Role.INTEGRATOR),
         "auditor": services.clients.create(name="审计", role=Role.AUDITOR),
     }

@@ -23,28 +23,45 @@ SYS_B = NodeRef("System", "S-B")
 COMP = NodeRef("Component", "C1")
 
 
-def write(ref: NodeRef, props: dict[str, object], owner: str | None = None, *,
-          text: str = "", expect: int | None = None) -> NodeWrite:
-    return NodeWrite(ref=ref, props=props, owner=owner, search_text=text, by="tester",
-                     expect_version=expect)
+def write(
+    ref: NodeRef,
+    props: dict[str, object],
+    owner: str | None = None,
+    *,
+    text: str = "",
+    expect: int | None = None,
+) -> NodeWrite:
+    return NodeWrite(
+        ref=ref, props=props, owner=owner, search_text=text, by="tester", expect_version=expect
+    )
 
 
 def seed(store: GraphStore) -> None:
-    store.apply(changes=ChangeSet(
-        nodes=[
-            write(DEPT, {"name": "厦门市市场监督管理局"}, text="市市场监管局 市场监管局"),
-            write(COMP, {"name": "统一身份认证", "category": "身份"}, "D1"),
-            write(SYS_A, {"name": "食品经营许可系统", "lifecycle": "OPERATING", "public": True}, "D1",
-                  text="办理食品经营许可证"),
-            write(SYS_B, {"name": "营业执照登记系统", "lifecycle": "PLANNED", "public": False}, "D2",
-                  text="企业登记 营业执照"),
-        ],
-        edges=[
-            EdgeReplace(SYS_A, "OWNS", [EdgeTarget(DEPT)], Direction.IN),
-            EdgeReplace(SYS_A, "USES", [EdgeTarget(COMP)]),
-            EdgeReplace(SYS_B, "USES", [EdgeTarget(COMP, key="a"), EdgeTarget(COMP, key="b")]),
-        ],
-    ))
+    store.apply(
+        changes=ChangeSet(
+            nodes=[
+                write(DEPT, {"name": "厦门市市场监督管理局"}, text="市市场监管局 市场监管局"),
+                write(COMP, {"name": "统一身份认证", "category": "身份"}, "D1"),
+                write(
+                    SYS_A,
+                    {"name": "食品经营许可系统", "lifecycle": "OPERATING", "public": True},
+                    "D1",
+                    text="办理食品经营许可证",
+                ),
+                write(
+                    SYS_B,
+                    {"name": "营业执照登记系统", "lifecycle": "PLANNED", "public": False},
+                    "D2",
+                    text="企业登记 营业执照",
+                ),
+            ],
+            edges=[
+                EdgeReplace(SYS_A, "OWNS", [EdgeTarget(DEPT)], Direction.IN),
+                EdgeReplace(SYS_A, "USES", [EdgeTarget(COMP)]),
+                EdgeReplace(SYS_B, "USES", [EdgeTarget(COMP, key="a"), EdgeTarget(COMP, key="b")]),
+            ],
+        )
+    )
 
 
 def test_written_nodes_read_back_with_version_one(graph_store: GraphStore) -> None:
@@ -68,14 +85,20 @@ def test_rewrite_bumps_version_and_replaces_props(graph_store: GraphStore) -> No
 
 
 @pytest.mark.parametrize("expect", [0, 2, 7])
-def test_version_mismatch_rolls_back_the_whole_change_set(graph_store: GraphStore, expect: int) -> None:
+def test_version_mismatch_rolls_back_the_whole_change_set(
+    graph_store: GraphStore, expect: int
+) -> None:
     seed(graph_store)
     fresh = NodeRef("System", "S-NEW")
     with pytest.raises(VersionConflict):
-        graph_store.apply(changes=ChangeSet(nodes=[
-            write(fresh, {"name": "x"}, "D1", expect=0),
-            write(SYS_A, {"name": "y"}, "D1", expect=expect),
-        ]))
+        graph_store.apply(
+            changes=ChangeSet(
+                nodes=[
+                    write(fresh, {"name": "x"}, "D1", expect=0),
+                    write(SYS_A, {"name": "y"}, "D1", expect=expect),
+                ]
+            )
+        )
     assert graph_store.get_nodes(refs=[fresh]) == {}
     assert graph_store.get_nodes(refs=[SYS_A])[SYS_A].props["name"] == "食品经营许可系统"
 
@@ -89,27 +112,40 @@ def test_create_only_refuses_an_existing_node(graph_store: GraphStore) -> None:
 def test_edge_to_missing_node_fails_and_writes_nothing(graph_store: GraphStore) -> None:
     fresh = NodeRef("System", "S-NEW")
     with pytest.raises(MissingEndpoint):
-        graph_store.apply(changes=ChangeSet(
-            nodes=[write(fresh, {"name": "x"})],
-            edges=[EdgeReplace(fresh, "USES", [EdgeTarget(NodeRef("Component", "nope"))])],
-        ))
+        graph_store.apply(
+            changes=ChangeSet(
+                nodes=[write(fresh, {"name": "x"})],
+                edges=[EdgeReplace(fresh, "USES", [EdgeTarget(NodeRef("Component", "nope"))])],
+            )
+        )
     assert graph_store.get_nodes(refs=[fresh]) == {}
 
 
 def test_find_nodes_filters_orders_and_pages(graph_store: GraphStore) -> None:
     seed(graph_store)
     q = NodeQuery("System")
-    assert [n.ref.code for n in graph_store.find_nodes(query=q, after=None, limit=10)] == ["S-A", "S-B"]
+    assert [n.ref.code for n in graph_store.find_nodes(query=q, after=None, limit=10)] == [
+        "S-A",
+        "S-B",
+    ]
     assert [n.ref.code for n in graph_store.find_nodes(query=q, after="S-A", limit=10)] == ["S-B"]
     assert [n.ref.code for n in graph_store.find_nodes(query=q, after=None, limit=1)] == ["S-A"]
     by_owner = NodeQuery("System", owner="D2")
-    assert [n.ref.code for n in graph_store.find_nodes(query=by_owner, after=None, limit=10)] == ["S-B"]
+    assert [n.ref.code for n in graph_store.find_nodes(query=by_owner, after=None, limit=10)] == [
+        "S-B"
+    ]
     by_prop = NodeQuery("System", equals={"lifecycle": "OPERATING", "public": True})
-    assert [n.ref.code for n in graph_store.find_nodes(query=by_prop, after=None, limit=10)] == ["S-A"]
+    assert [n.ref.code for n in graph_store.find_nodes(query=by_prop, after=None, limit=10)] == [
+        "S-A"
+    ]
     by_bool = NodeQuery("System", equals={"public": False})
-    assert [n.ref.code for n in graph_store.find_nodes(query=by_bool, after=None, limit=10)] == ["S-B"]
+    assert [n.ref.code for n in graph_store.find_nodes(query=by_bool, after=None, limit=10)] == [
+        "S-B"
+    ]
     by_name = NodeQuery("System", name_contains="执照")
-    assert [n.ref.code for n in graph_store.find_nodes(query=by_name, after=None, limit=10)] == ["S-B"]
+    assert [n.ref.code for n in graph_store.find_nodes(query=by_name, after=None, limit=10)] == [
+        "S-B"
+    ]
     assert graph_store.count_nodes(query=q) == 2
     assert graph_store.count_nodes(query=by_prop) == 1
 
@@ -120,14 +156,20 @@ def test_edges_both_directions_and_keys(graph_store: GraphStore) -> None:
     assert [(e.target, e.key) for e in out[SYS_A]] == [(COMP, "")]
     assert [(e.target, e.key) for e in out[SYS_B]] == [(COMP, "a"), (COMP, "b")]
     incoming = graph_store.edges(refs=[COMP], type="USES", direction=Direction.IN)
-    assert sorted((e.source.code, e.key) for e in incoming[COMP]) == [("S-A", ""), ("S-B", "a"), ("S-B", "b")]
+    assert sorted((e.source.code, e.key) for e in incoming[COMP]) == [
+        ("S-A", ""),
+        ("S-B", "a"),
+        ("S-B", "b"),
+    ]
     owners = graph_store.edges(refs=[SYS_A], type="OWNS", direction=Direction.IN)
     assert [e.source for e in owners[SYS_A]] == [DEPT]
 
 
 def test_edge_replace_removes_edges_no_longer_listed(graph_store: GraphStore) -> None:
     seed(graph_store)
-    graph_store.apply(changes=ChangeSet(edges=[EdgeReplace(SYS_B, "USES", [EdgeTarget(COMP, key="b")])]))
+    graph_store.apply(
+        changes=ChangeSet(edges=[EdgeReplace(SYS_B, "USES", [EdgeTarget(COMP, key="b")])])
+    )
     out = graph_store.edges(refs=[SYS_B], type="USES", direction=Direction.OUT)
     assert [e.key for e in out[SYS_B]] == ["b"]
     graph_store.apply(changes=ChangeSet(edges=[EdgeReplace(SYS_B, "USES", [])]))
@@ -139,7 +181,9 @@ def test_chinese_search_finds_names_aliases_and_descriptions(graph_store: GraphS
     hits = [h.ref for h in graph_store.search(text="营业执照", labels=[], limit=10)]
     assert hits[0] == SYS_B
     assert [h.ref for h in graph_store.search(text="市场监管", labels=[], limit=10)] == [DEPT]
-    assert [h.ref for h in graph_store.search(text="食品经营", labels=["System"], limit=10)] == [SYS_A]
+    assert [h.ref for h in graph_store.search(text="食品经营", labels=["System"], limit=10)] == [
+        SYS_A
+    ]
     assert graph_store.search(text="食品经营", labels=["Department"], limit=10) == []
     assert graph_store.search(text="   ", labels=[], limit=10) == []
     assert graph_store.search(text='"营业 OR', labels=[], limit=10) == []
@@ -154,7 +198,9 @@ def test_search_index_follows_rewrites(graph_store: GraphStore) -> None:
 
 def test_count_by_groups_by_owner_and_property(graph_store: GraphStore) -> None:
     seed(graph_store)
-    rows = {(r.owner, r.value): r.count for r in graph_store.count_by(label="System", prop="lifecycle")}
+    rows = {
+        (r.owner, r.value): r.count for r in graph_store.count_by(label="System", prop="lifecycle")
+    }
     assert rows == {("D1", "OPERATING"): 1, ("D2", "PLANNED"): 1}
     owners = {r.owner: r.count for r in graph_store.count_by(label="System", prop=None)}
     assert owners == {"D1": 1, "D2": 1}

@@ -16,7 +16,9 @@ from catalog.problems import Conflict, Forbidden, NotFound, ValidationFailed
 from graph.sqlite_store import SqliteGraphStore
 from tests.factories import GAJ, SCJG, small_ledger
 
-SCJG_OPERATOR = Principal(client_id="c1", name="市场监管 业务员", role=Role.DEPARTMENT, department=SCJG)
+SCJG_OPERATOR = Principal(
+    client_id="c1", name="市场监管 业务员", role=Role.DEPARTMENT, department=SCJG
+)
 INTEGRATOR = Principal(client_id="c2", name="集成商", role=Role.INTEGRATOR)
 
 
@@ -37,7 +39,11 @@ def test_register_records_who_and_the_first_lifecycle_event(ledger: Ledger) -> N
     assert stored.updated_by == SCJG_OPERATOR.name
     assert isinstance(stored.entity, System)
     [event] = stored.entity.lifecycle_events
-    assert (event.from_state, event.to_state, event.by) == (None, Lifecycle.PLANNED, SCJG_OPERATOR.name)
+    assert (event.from_state, event.to_state, event.by) == (
+        None,
+        Lifecycle.PLANNED,
+        SCJG_OPERATOR.name,
+    )
 
 
 def test_register_same_code_twice_is_a_conflict(ledger: Ledger) -> None:
@@ -48,9 +54,13 @@ def test_register_same_code_twice_is_a_conflict(ledger: Ledger) -> None:
 
 def test_other_departments_resources_are_forbidden(ledger: Ledger) -> None:
     with pytest.raises(Forbidden):
-        ledger.register(principal=SCJG_OPERATOR, entity=dataclasses.replace(new_system(), department=GAJ))
+        ledger.register(
+            principal=SCJG_OPERATOR, entity=dataclasses.replace(new_system(), department=GAJ)
+        )
     with pytest.raises(Forbidden):
-        ledger.update(principal=SCJG_OPERATOR, kind=Kind.SYSTEM, code="SYS-GAJ-1", changes={"name": "x"})
+        ledger.update(
+            principal=SCJG_OPERATOR, kind=Kind.SYSTEM, code="SYS-GAJ-1", changes={"name": "x"}
+        )
     with pytest.raises(Forbidden):
         ledger.register(principal=INTEGRATOR, entity=new_system())
     assert ledger.get(kind=Kind.SYSTEM, code="SYS-SCJG-9") is None
@@ -58,8 +68,12 @@ def test_other_departments_resources_are_forbidden(ledger: Ledger) -> None:
 
 def test_every_broken_rule_is_reported_with_its_path(ledger: Ledger) -> None:
     bad = Dataset(
-        code="坏 code", name="", department=SCJG[:-1] + ("0" if SCJG[-1] != "0" else "1"), summary="s",
-        sharing_type=SharingType.NOT_SHARED, open_type=OpenType.UNCONDITIONAL,
+        code="坏 code",
+        name="",
+        department=SCJG[:-1] + ("0" if SCJG[-1] != "0" else "1"),
+        summary="s",
+        sharing_type=SharingType.NOT_SHARED,
+        open_type=OpenType.UNCONDITIONAL,
         fields=(DatasetField(name="a", data_element="DE9999"), DatasetField(name="a")),
     )
     with pytest.raises(ValidationFailed) as caught:
@@ -77,50 +91,73 @@ def test_every_broken_rule_is_reported_with_its_path(ledger: Ledger) -> None:
 def test_unknown_reference_is_refused_and_nothing_written(ledger: Ledger) -> None:
     with pytest.raises(ValidationFailed) as caught:
         ledger.register(principal=SCJG_OPERATOR, entity=new_system(components=("CMP-NOPE",)))
-    assert [(i.path, i.code) for i in caught.value.issues] == [("components[0]", "UNKNOWN_COMPONENT")]
+    assert [(i.path, i.code) for i in caught.value.issues] == [
+        ("components[0]", "UNKNOWN_COMPONENT")
+    ]
     assert ledger.get(kind=Kind.SYSTEM, code="SYS-SCJG-9") is None
 
 
 def test_lifecycle_moves_only_forward_and_keeps_history(ledger: Ledger) -> None:
     ledger.register(principal=SCJG_OPERATOR, entity=new_system())
     ledger.move_lifecycle(principal=SCJG_OPERATOR, code="SYS-SCJG-9", to=Lifecycle.DEVELOPING)
-    moved = ledger.move_lifecycle(principal=SCJG_OPERATOR, code="SYS-SCJG-9", to=Lifecycle.OPERATING,
-                                  note="上线")
+    moved = ledger.move_lifecycle(
+        principal=SCJG_OPERATOR, code="SYS-SCJG-9", to=Lifecycle.OPERATING, note="上线"
+    )
     assert isinstance(moved.entity, System)
     assert [e.to_state for e in moved.entity.lifecycle_events] == [
-        Lifecycle.PLANNED, Lifecycle.DEVELOPING, Lifecycle.OPERATING]
+        Lifecycle.PLANNED,
+        Lifecycle.DEVELOPING,
+        Lifecycle.OPERATING,
+    ]
     with pytest.raises(ValidationFailed) as caught:
         ledger.move_lifecycle(principal=SCJG_OPERATOR, code="SYS-SCJG-9", to=Lifecycle.PLANNED)
     assert caught.value.issues[0].code == "LIFECYCLE_BACKWARD"
     with pytest.raises(ValidationFailed):
         ledger.move_lifecycle(principal=SCJG_OPERATOR, code="SYS-SCJG-9", to=Lifecycle.OPERATING)
     stored = ledger.get(kind=Kind.SYSTEM, code="SYS-SCJG-9")
-    assert stored is not None and stored.version == 3
+    assert stored is not None
+    assert stored.version == 3
 
 
 def test_lifecycle_cannot_be_patched(ledger: Ledger) -> None:
     with pytest.raises(ValidationFailed):
-        ledger.update(principal=SCJG_OPERATOR, kind=Kind.SYSTEM, code="SYS-SCJG-1",
-                      changes={"lifecycle": Lifecycle.PLANNED})
+        ledger.update(
+            principal=SCJG_OPERATOR,
+            kind=Kind.SYSTEM,
+            code="SYS-SCJG-1",
+            changes={"lifecycle": Lifecycle.PLANNED},
+        )
 
 
 def test_stale_expected_version_is_a_conflict(ledger: Ledger) -> None:
     with pytest.raises(Conflict):
-        ledger.update(principal=SCJG_OPERATOR, kind=Kind.SYSTEM, code="SYS-SCJG-1",
-                      changes={"summary": "x"}, expected_version=7)
+        ledger.update(
+            principal=SCJG_OPERATOR,
+            kind=Kind.SYSTEM,
+            code="SYS-SCJG-1",
+            changes={"summary": "x"},
+            expected_version=7,
+        )
 
 
 def test_update_of_missing_code_is_not_found(ledger: Ledger) -> None:
     with pytest.raises(NotFound):
-        ledger.update(principal=SCJG_OPERATOR, kind=Kind.SYSTEM, code="SYS-NONE", changes={"name": "x"})
+        ledger.update(
+            principal=SCJG_OPERATOR, kind=Kind.SYSTEM, code="SYS-NONE", changes={"name": "x"}
+        )
 
 
 def test_only_admin_moves_a_resource_between_departments(ledger: Ledger) -> None:
     with pytest.raises(Forbidden):
-        ledger.update(principal=SCJG_OPERATOR, kind=Kind.SYSTEM, code="SYS-SCJG-1",
-                      changes={"department": GAJ})
-    moved = ledger.update(principal=SYSTEM_PRINCIPAL, kind=Kind.SYSTEM, code="SYS-SCJG-1",
-                          changes={"department": GAJ})
+        ledger.update(
+            principal=SCJG_OPERATOR,
+            kind=Kind.SYSTEM,
+            code="SYS-SCJG-1",
+            changes={"department": GAJ},
+        )
+    moved = ledger.update(
+        principal=SYSTEM_PRINCIPAL, kind=Kind.SYSTEM, code="SYS-SCJG-1", changes={"department": GAJ}
+    )
     assert moved.entity.department == GAJ  # type: ignore[union-attr]
 
 
@@ -134,8 +171,12 @@ def test_concurrent_patches_of_different_fields_all_survive(tmp_path: Path) -> N
         ledger = Ledger(store=SqliteGraphStore(path))
         try:
             for i in range(10):
-                ledger.update(principal=SCJG_OPERATOR, kind=Kind.SYSTEM, code="SYS-SCJG-1",
-                              changes={field: f"{field}-{i}"})
+                ledger.update(
+                    principal=SCJG_OPERATOR,
+                    kind=Kind.SYSTEM,
+                    code="SYS-SCJG-1",
+                    changes={field: f"{field}-{i}"},
+                )
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -154,9 +195,13 @@ def test_concurrent_patches_of_different_fields_all_survive(tmp_path: Path) -> N
 
 def test_pages_are_keyset_ordered_and_capped(ledger: Ledger) -> None:
     first = ledger.page(kind=Kind.DEPARTMENT, filter=ListFilter(), after=None, first=2)
-    assert first.has_next and len(first.items) == 2
-    rest = ledger.page(kind=Kind.DEPARTMENT, filter=ListFilter(), after=first.items[-1].entity.code, first=2)
-    assert not rest.has_next and len(rest.items) == 1
+    assert first.has_next
+    assert len(first.items) == 2
+    rest = ledger.page(
+        kind=Kind.DEPARTMENT, filter=ListFilter(), after=first.items[-1].entity.code, first=2
+    )
+    assert not rest.has_next
+    assert len(rest.items) == 1
     with pytest.raises(ValidationFailed):
         ledger.page(kind=Kind.DEPARTMENT, filter=ListFilter(), after=None, first=101)
 
@@ -165,7 +210,10 @@ def test_search_finds_resources_by_department_words(ledger: Ledger) -> None:
     hits = [s.entity.code for s in ledger.search(text="市场监管", kinds=[], first=20)]
     assert hits[0] == SCJG
     assert "SYS-SCJG-1" in hits
-    assert [s.entity.name for s in ledger.search(text="营业执照", kinds=[Kind.CERTIFICATE_TYPE], first=5)] == ["营业执照"]
+    assert [
+        s.entity.name
+        for s in ledger.search(text="营业执照", kinds=[Kind.CERTIFICATE_TYPE], first=5)
+    ] == ["营业执照"]
 
 
 def test_summary_counts_per_department_and_lifecycle(ledger: Ledger) -> None:
@@ -174,4 +222,5 @@ def test_summary_counts_per_department_and_lifecycle(ledger: Ledger) -> None:
     assert summary.totals[Kind.SYSTEM] == 2
     assert summary.lifecycle == {Lifecycle.OPERATING: 1, Lifecycle.DEVELOPING: 1}
     scjg = next(d for d in summary.departments if d.department == SCJG)
-    assert scjg.counts[Kind.DATASET] == 1 and scjg.lifecycle == {Lifecycle.OPERATING: 1}
+    assert scjg.counts[Kind.DATASET] == 1
+    assert scjg.lifecycle == {Lifecycle.OPERATING: 1}
