@@ -78,7 +78,9 @@ class Authenticated:
         request = Request(scope)
         wants_ide = request.method == "GET" and "text/html" in request.headers.get("accept", "")
         if wants_ide and self.services.settings.graphiql:
-            await self.app(scope, receive, send)
+            # The IDE page is static HTML; its queries come back as POSTs with a token.
+            page = await self.app.render_graphql_ide(request)
+            await page(scope, receive, send)
             return
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")

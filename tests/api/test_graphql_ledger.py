@@ -26,6 +26,14 @@ async def test_unauthenticated_requests_see_nothing(api: Api) -> None:
         assert ext["messageEn"]
 
 
+async def test_graphiql_page_is_served_without_running_anything(api: Api) -> None:
+    r = await api.client.get("/graphql", headers={"Accept": "text/html"})
+    assert r.status_code == 200
+    assert "graphiql" in r.text.lower()
+    r = await api.client.get("/graphql", params={"query": "{ me { role } }"})
+    assert r.status_code == 401
+
+
 async def test_me_knows_role_and_department(api: Api) -> None:
     body = await api.gql("{ me { role department } }", as_="scjg")
     assert body["data"]["me"] == {"role": "department", "department": SCJG}
