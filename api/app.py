@@ -11,12 +11,13 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from api.graphql.context import Context
 from api.graphql.loaders import Loaders
 from api.graphql.schema import build_schema
+from api.observability import Metrics, RequestObserver
 from api.services import Services
 from graph.port import BackendUnavailable
 
@@ -39,8 +40,9 @@ UNAUTHENTICATED = {
 class IrsGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app with our typed context."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, metrics: Metrics) -> None:
         settings = services.settings
+        self.backend_error = lambda backend: metrics.backend_errors.labels(backend).inc()
         schema = build_schema(
             max_depth=settings.max_query_depth,
             max_aliases=settings.max_aliases,
@@ -61,6 +63,7 @@ class IrsGraphQL(GraphQL[Context, None]):
             principal=principal,
             ledger=services.ledger,
             loaders=Loaders(ledger=services.ledger, store=services.store),
+            backend_error=self.backend_error,
         )
 
 
@@ -99,8 +102,9 @@ class Authenticated:
         await self.app(scope, receive, send)
 
 
-def create_app(services: Services) -> Starlette:
+def create_app(services: Services) -> ASGIApp:
     """The ASGI app over already-built services (the composition root is `build_services`)."""
+    metrics = Metrics()
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -111,12 +115,14 @@ def create_app(services: Services) -> Starlette:
             services.store.ping()
             checks["graph"] = "ok"
         except BackendUnavailable as exc:
+            metrics.backend_errors.labels("graph").inc()
             checks["graph"] = f"unavailable: {exc}"
         try:
             with services.records.connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
             checks["records"] = "ok"
         except Exception as exc:  # any driver error means "not ready"
+            metrics.backend_errors.labels("records").inc()
             checks["records"] = f"unavailable: {type(exc).__name__}"
         ready = all(v == "ok" for v in checks.values())
         return Response(
@@ -130,12 +136,17 @@ def create_app(services: Services) -> Starlette:
         yield
         services.close()
 
-    graphql = Authenticated(IrsGraphQL(services), services)
-    return Starlette(
+    async def metrics_endpoint(_: Request) -> Response:
+        return metrics.render()
+
+    graphql = Authenticated(IrsGraphQL(services, metrics), services)
+    app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"]),
         ],
         lifespan=lifespan,
     )
+    return RequestObserver(app, metrics)

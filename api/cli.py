@@ -33,8 +33,10 @@ def serve(
 
     from api.app import create_app
     from api.demo import demo_tokens, load_demo
+    from api.observability import configure_logging
     from api.services import build_services
 
+    configure_logging()
     settings = Settings()
     if host:
         settings.host = host

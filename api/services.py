@@ -34,23 +34,34 @@ class Services:
         self.records.dispose()
 
 
-def open_graph_store(url: str) -> GraphStore:
-    """The graph adapter for `url`: a file path selects the embedded store."""
-    if url.startswith(("bolt://", "bolt+s://", "neo4j://", "neo4j+s://")):
-        raise ConfigurationError(
-            f"graph backend {url.split(':', 1)[0]} is not available in this build; "
-            "use a local path for the embedded store"
+NEO4J_SCHEMES = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
+
+
+def open_graph_store(settings: Settings) -> GraphStore:
+    """The graph adapter for `settings.graph_url`: bolt:// or neo4j:// selects Neo4j, a file
+    path the embedded store."""
+    url = settings.graph_url
+    if url.startswith(NEO4J_SCHEMES):
+        from graph.neo4j_store import Neo4jGraphStore
+
+        return Neo4jGraphStore(
+            url,
+            user=settings.neo4j_user,
+            password=settings.neo4j_password,
+            database=settings.neo4j_database,
+            timeout_s=settings.neo4j_timeout_s,
         )
     if "://" in url:
         raise ConfigurationError(
-            f"unknown graph URL scheme in {url!r}; use bolt://, neo4j:// or a path"
+            f"unknown graph URL scheme in {url!r}; use bolt://, neo4j:// or a local path / "
+            "无法识别的图数据库地址，请使用 bolt://、neo4j:// 或本地路径"
         )
     return SqliteGraphStore(Path(url))
 
 
 def build_services(settings: Settings) -> Services:
     """Open the stores named by `settings` (nothing happens at import time)."""
-    store = open_graph_store(settings.graph_url)
+    store = open_graph_store(settings)
     engine = records_engine(settings.records_url)
     create_schema(engine)
     return Services(

@@ -16,6 +16,14 @@ class Mode(StrEnum):
     PRODUCTION = "production"
 
 
+DEV_NEO4J_PASSWORD = "irs-dev-password"  # noqa: S105 - the documented dev default, refused in production
+DEV_RECORDS_PASSWORD = "irs-dev-password"  # noqa: S105
+
+
+class InsecureSettings(ValueError):
+    """Production mode with a default secret or a development-only feature."""
+
+
 class Settings(BaseSettings):
     """Everything that differs between a laptop and a city's production deployment."""
 
@@ -27,6 +35,10 @@ class Settings(BaseSettings):
     records_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
+    neo4j_user: str = "neo4j"
+    neo4j_password: str = DEV_NEO4J_PASSWORD
+    neo4j_database: str | None = None
+    neo4j_timeout_s: float = 30.0
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 4000
@@ -37,7 +49,22 @@ class Settings(BaseSettings):
             self.graph_url = str(self.data_dir / "graph.db")
         if not self.records_url:
             self.records_url = f"sqlite:///{self.data_dir / 'records.db'}"
+        if self.mode is Mode.PRODUCTION:
+            self._refuse_defaults()
         return self
+
+    def _refuse_defaults(self) -> None:
+        uses_neo4j = self.graph_url.startswith(("bolt", "neo4j"))
+        if uses_neo4j and self.neo4j_password == DEV_NEO4J_PASSWORD:
+            raise InsecureSettings(
+                "production mode refuses the default Neo4j password: set IRS_NEO4J_PASSWORD / "
+                "生产模式不允许使用默认的 Neo4j 密码，请设置 IRS_NEO4J_PASSWORD"
+            )
+        if DEV_RECORDS_PASSWORD in self.records_url:
+            raise InsecureSettings(
+                "production mode refuses the default database password in IRS_RECORDS_URL / "
+                "生产模式不允许在 IRS_RECORDS_URL 中使用默认数据库密码"
+            )
 
     @property
     def graphiql(self) -> bool:

@@ -16,7 +16,8 @@ from graph.port import GraphStore
 from graph.sqlite_store import SqliteGraphStore
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-GRAPH_BACKENDS = ["embedded"]
+GRAPH_BACKENDS = ["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)]
+NEO4J_USER = "neo4j"
 
 
 def require_service(name: str, env: str) -> str:
@@ -36,7 +37,25 @@ def graph_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Grap
     store: GraphStore
     if request.param == "embedded":
         store = SqliteGraphStore(tmp_path / "graph.db")
-    else:  # pragma: no cover - other adapters join in their own issue
-        raise AssertionError(request.param)
+    else:
+        store = empty_neo4j_store()
     yield store
     store.close()
+
+
+def empty_neo4j_store() -> GraphStore:
+    """A Neo4jGraphStore on the test server, wiped first (the test server is ours alone)."""
+    from neo4j import GraphDatabase
+
+    from graph.neo4j_store import Neo4jGraphStore
+
+    url = require_service("Neo4j", "IRS_TEST_NEO4J_URL")
+    password = os.environ.get("IRS_TEST_NEO4J_PASSWORD", "irs-dev-password")
+    with (
+        GraphDatabase.driver(url, auth=(NEO4J_USER, password)) as driver,
+        driver.session() as session,
+    ):
+        session.run(
+            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+        ).consume()
+    return Neo4jGraphStore(url, user=NEO4J_USER, password=password)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from strawberry.types import Info as StrawberryInfo
 
@@ -18,6 +19,7 @@ class Context:
     principal: Principal
     ledger: Ledger
     loaders: Loaders
+    backend_error: Callable[[str], None] = field(default=lambda _backend: None)
 
 
 Info = StrawberryInfo[Context, None]

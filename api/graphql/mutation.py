@@ -23,6 +23,7 @@ from api.graphql.nodes import (
 )
 from api.graphql.problems import (
     AnyProblem,
+    UnavailableProblem,
     problem_from,
 )
 from catalog import model
@@ -44,13 +45,15 @@ MatterResult: TypeAlias = Annotated[Matter | AnyProblem, strawberry.union("Matte
 OneThingResult: TypeAlias = Annotated[OneThing | AnyProblem, strawberry.union("OneThingResult")]
 
 
-def _run(action: Callable[[], Stored[Entity]]) -> Any:
+def _run(info: Info, action: Callable[[], Stored[Entity]]) -> Any:
     try:
         return to_node(action())
     except Exception as exc:
         problem = problem_from(exc)
         if problem is None:
             raise
+        if isinstance(problem, UnavailableProblem):
+            info.context.backend_error("graph")
         return problem
 
 
@@ -59,7 +62,7 @@ def _register(info: Info, cls: type[Any], value: Any) -> Any:
         entity = inputs.to_entity(cls, value)
         return info.context.ledger.register(principal=info.context.principal, entity=entity)
 
-    return _run(act)
+    return _run(info, act)
 
 
 def _update(info: Info, kind: Kind, code: str, patch: Any, expected_version: int | None) -> Any:
@@ -73,7 +76,7 @@ def _update(info: Info, kind: Kind, code: str, patch: Any, expected_version: int
             expected_version=expected_version,
         )
 
-    return _run(act)
+    return _run(info, act)
 
 
 @strawberry.type
@@ -114,13 +117,14 @@ class Mutation:
         expected_version: int | None = None,
     ) -> SystemResult:
         return _run(
+            info,
             lambda: info.context.ledger.move_lifecycle(
                 principal=info.context.principal,
                 code=code,
                 to=model.Lifecycle(to),
                 note=note,
                 expected_version=expected_version,
-            )
+            ),
         )
 
     @strawberry.mutation

@@ -19,10 +19,14 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
+from api.graphql.context import Context
 from api.graphql.mutation import Mutation
 from api.graphql.query import Query
+from graph.port import BackendUnavailable
 
 log = logging.getLogger("irs.graphql")
+UNAVAILABLE_ZH = "后端服务暂不可用，请稍后重试"
+UNAVAILABLE_EN = "A backend service is unavailable; retry later"
 MASKED_MESSAGE = "Unexpected error; quote the correlationId / 内部错误，请提供 correlationId"
 
 
@@ -43,8 +47,24 @@ class MaskUnexpected(MaskErrors):
         )
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        correlation = uuid.uuid4().hex[:12]
         original = error.original_error
+        if isinstance(original, BackendUnavailable):
+            context = self.execution_context.context
+            if isinstance(context, Context):
+                context.backend_error("graph")
+            return GraphQLError(
+                message=UNAVAILABLE_EN,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions={
+                    "code": "UNAVAILABLE",
+                    "message": UNAVAILABLE_ZH,
+                    "messageEn": UNAVAILABLE_EN,
+                },
+            )
+        correlation = uuid.uuid4().hex[:12]
         stack = "".join(traceback.format_tb(original.__traceback__)) if original else ""
         log.error(
             "unexpected error correlation_id=%s type=%s path=%s\n%s",

@@ -1,0 +1,130 @@
+"""Structured JSON logs with a request id, and Prometheus metrics.
+
+Logs never carry request bodies or GraphQL variables (they may hold personal data): only the
+method, path, status, duration, request id and client id.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": request_id.get(),
+        }
+        extra = getattr(record, "fields", None)
+        if isinstance(extra, dict):
+            entry.update(extra)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Send every `irs.*` log line to stderr as JSON."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("irs")
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+class Metrics:
+    """The counters and histograms one process exposes at /metrics."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "irs_http_requests_total",
+            "HTTP requests",
+            ["path", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "irs_http_request_seconds",
+            "HTTP request latency",
+            ["path"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.backend_errors = Counter(
+            "irs_backend_errors_total",
+            "Backend failures seen by requests",
+            ["backend"],
+            registry=self.registry,
+        )
+
+    def render(self) -> Response:
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+_access = logging.getLogger("irs.access")
+
+
+class RequestObserver:
+    """ASGI middleware: request id in and out, access log line, request metrics."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Request(scope).headers.get("x-request-id", "")
+        rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        token = request_id.set(rid)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", rid.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            path = scope.get("path", "")
+            self.metrics.requests.labels(path, scope.get("method", ""), str(status)).inc()
+            self.metrics.latency.labels(path).observe(elapsed)
+            principal = scope.get("state", {}).get("principal")
+            _access.info(
+                "request",
+                extra={
+                    "fields": {
+                        "method": scope.get("method"),
+                        "path": path,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                        "client_id": getattr(principal, "client_id", None),
+                    }
+                },
+            )
+            request_id.reset(token)

@@ -1,0 +1,407 @@
+"""The production `GraphStore`: Neo4j 5 over Bolt with the official driver.
+
+Every node is `(:Node:<Label>)` with `label` and `code` (unique together) and its domain
+properties: primitives as Neo4j properties (so Cypher users and filters can see them), the exact
+property map as JSON in `_props` (so nested values such as a dataset's fields round-trip).
+Edges carry `_key` and `_props`. Managed transactions retry transient errors; every query has a
+timeout; labels and relationship types are parameters (`$(...)`, Neo4j 5.26), never formatted
+into the query text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, LiteralString
+
+import neo4j
+import orjson
+from neo4j import GraphDatabase, ManagedTransaction, Query
+from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, ServiceUnavailable
+
+from graph.port import (
+    BackendUnavailable,
+    ChangeSet,
+    CountRow,
+    Direction,
+    Edge,
+    MissingEndpoint,
+    Node,
+    NodeQuery,
+    NodeRef,
+    SearchHit,
+    VersionConflict,
+)
+from graph.text import tokens
+
+SCHEMA = (
+    "CREATE CONSTRAINT node_identity IF NOT EXISTS"
+    " FOR (n:Node) REQUIRE (n.label, n.code) IS UNIQUE",
+    "CREATE INDEX node_owner IF NOT EXISTS FOR (n:Node) ON (n.label, n._owner)",
+    "CREATE FULLTEXT INDEX node_text IF NOT EXISTS FOR (n:Node) ON EACH [n.name, n._search]"
+    " OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}",
+)
+LOCK_VERSIONS = (
+    "UNWIND $refs AS r OPTIONAL MATCH (n:Node {label: r.label, code: r.code})"
+    " SET n._locked = true RETURN r.label AS label, r.code AS code, coalesce(n._version, 0) AS v"
+)
+UPSERT_NODES = (
+    "UNWIND $rows AS row MERGE (n:Node {label: row.label, code: row.code})"
+    " WITH n, row, n._created AS created, coalesce(n._version, 0) AS version"
+    " SET n = row.map, n:$(row.label), n._created = coalesce(created, $now),"
+    " n._updated = $now, n._version = version + 1"
+)
+DELETE_OUT = (
+    "UNWIND $reps AS rep MATCH (n:Node {label: rep.label, code: rep.code})"
+    " OPTIONAL MATCH (n)-[r:$(rep.type)]->() DELETE r"
+)
+DELETE_IN = (
+    "UNWIND $reps AS rep MATCH (n:Node {label: rep.label, code: rep.code})"
+    " OPTIONAL MATCH (n)<-[r:$(rep.type)]-() DELETE r"
+)
+CREATE_EDGES = (
+    "UNWIND $edges AS e MATCH (a:Node {label: e.sl, code: e.sc})"
+    " MATCH (b:Node {label: e.dl, code: e.dc})"
+    " CREATE (a)-[r:$(e.type)]->(b) SET r = e.props RETURN count(r) AS created"
+)
+FIND_MISSING = (
+    "UNWIND $refs AS r OPTIONAL MATCH (n:Node {label: r.label, code: r.code})"
+    " WITH r, n WHERE n IS NULL RETURN r.label AS label, r.code AS code LIMIT 1"
+)
+NODE_FIELDS = (
+    "n.label AS label, n.code AS code, n._owner AS owner, n._props AS props,"
+    " n._version AS version, n._created AS created, n._updated AS updated, n._by AS by"
+)
+GET_NODES = "UNWIND $refs AS r MATCH (n:Node {label: r.label, code: r.code}) RETURN " + NODE_FIELDS
+FILTER = (
+    " WHERE ($owner IS NULL OR n._owner = $owner)"
+    " AND ($name IS NULL OR n.name CONTAINS $name)"
+    " AND all(k IN keys($eq) WHERE n[k] = $eq[k])"
+)
+FIND_NODES = (
+    "MATCH (n:Node {label: $label}) WHERE n.code > $after WITH n"
+    + FILTER
+    + " RETURN "
+    + NODE_FIELDS
+    + " ORDER BY n.code LIMIT $limit"
+)
+COUNT_NODES = "MATCH (n:Node {label: $label})" + FILTER + " RETURN count(n) AS c"
+EDGES_OUT = (
+    "UNWIND $codes AS c MATCH (n:Node {label: $label, code: c})-[r:$($type)]->(m:Node)"
+    " RETURN n.label AS sl, n.code AS sc, m.label AS dl, m.code AS dc, r._key AS key,"
+    " r._props AS props"
+)
+EDGES_IN = (
+    "UNWIND $codes AS c MATCH (n:Node {label: $label, code: c})<-[r:$($type)]-(m:Node)"
+    " RETURN m.label AS sl, m.code AS sc, n.label AS dl, n.code AS dc, r._key AS key,"
+    " r._props AS props"
+)
+SEARCH = (
+    "CALL db.index.fulltext.queryNodes('node_text', $query) YIELD node, score"
+    " WHERE $labels IS NULL OR node.label IN $labels"
+    " RETURN node.label AS label, node.code AS code, score"
+    " ORDER BY score DESC, size(node.name), node.code LIMIT $limit"
+)
+COUNT_BY_OWNER = "MATCH (n:Node {label: $label}) RETURN n._owner AS owner, null AS v, count(*) AS c"
+COUNT_BY_PROP = (
+    "MATCH (n:Node {label: $label}) RETURN n._owner AS owner, n[$prop] AS v, count(*) AS c"
+)
+PING = "RETURN 1 AS ok"
+RESERVED = frozenset({"label", "code"})
+_BATCH = 2000
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _primitive(value: Any) -> bool:
+    if isinstance(value, str | int | float | bool):
+        return True
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
+
+
+def _node_map(props: Mapping[str, Any], owner: str | None, search: str, by: str) -> dict[str, Any]:
+    flat = {k: v for k, v in props.items() if k not in RESERVED and _primitive(v)}
+    flat.update(_props=_json(props), _search=" ".join(tokens(search)), _by=by)
+    if owner is not None:
+        flat["_owner"] = owner
+    return flat
+
+
+def _lucene(text: str) -> str | None:
+    """Every CJK bigram / word required, each quoted so no query syntax leaks through."""
+    toks = list(dict.fromkeys(tokens(text)))
+    if not toks:
+        return None
+    return " ".join('+"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"' for t in toks)
+
+
+class Neo4jGraphStore:
+    """`GraphStore` over a Neo4j 5 server (single instance, cluster or Aura)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        user: str,
+        password: str,
+        database: str | None = None,
+        timeout_s: float = 30.0,
+        pool_size: int = 20,
+    ) -> None:
+        self._driver = GraphDatabase.driver(
+            url,
+            auth=(user, password),
+            max_connection_pool_size=pool_size,
+            connection_acquisition_timeout=10.0,
+            connection_timeout=5.0,
+            max_transaction_retry_time=15.0,
+        )
+        self._database = database
+        self._timeout = timeout_s
+        self._call(lambda: self._create_schema())
+
+    def _create_schema(self) -> None:
+        with self._session() as session:
+            for statement in SCHEMA:
+                session.run(Query(self._q(statement), timeout=self._timeout)).consume()
+
+    def _session(self) -> neo4j.Session:
+        return self._driver.session(database=self._database)
+
+    @staticmethod
+    def _q(text: str) -> LiteralString:
+        """Queries are module constants; the timeout rides on the unit of work."""
+        return text
+
+    def _timed(self, work: Any) -> Any:
+        return neo4j.unit_of_work(timeout=self._timeout)(work)
+
+    @staticmethod
+    def _call(action: Any) -> Any:
+        try:
+            return action()
+        except (ServiceUnavailable, DriverError) as exc:
+            raise BackendUnavailable(f"neo4j: {type(exc).__name__}") from exc
+        except Neo4jError as exc:
+            if exc.code and exc.code.startswith("Neo.TransientError"):
+                raise BackendUnavailable(f"neo4j: {exc.code}") from exc
+            raise
+
+    def _read(self, work: Any) -> Any:
+        def run() -> Any:
+            with self._session() as session:
+                return session.execute_read(self._timed(work))
+
+        return self._call(run)
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def apply(self, *, changes: ChangeSet) -> None:
+        """Node writes then edge replacements in one managed write transaction."""
+        if not changes.nodes and not changes.edges:
+            return
+        now = _now()
+
+        def work(tx: ManagedTransaction) -> None:
+            checked = [w for w in changes.nodes if w.expect_version is not None]
+            if checked:
+                refs = [{"label": w.ref.label, "code": w.ref.code} for w in checked]
+                found = {
+                    (r["label"], r["code"]): r["v"]
+                    for r in tx.run(self._q(LOCK_VERSIONS), refs=refs)
+                }
+                for w in checked:
+                    actual = int(found[(w.ref.label, w.ref.code)])
+                    if w.expect_version != actual:
+                        raise VersionConflict(w.ref, w.expect_version or 0, actual)
+            rows = [
+                {
+                    "label": w.ref.label,
+                    "code": w.ref.code,
+                    "map": {
+                        **_node_map(w.props, w.owner, w.search_text, w.by),
+                        "label": w.ref.label,
+                        "code": w.ref.code,
+                    },
+                }
+                for w in changes.nodes
+            ]
+            for i in range(0, len(rows), _BATCH):
+                tx.run(self._q(UPSERT_NODES), rows=rows[i : i + _BATCH], now=now).consume()
+            self._replace_edges(tx, changes)
+
+        def run() -> None:
+            with self._session() as session:
+                session.execute_write(self._timed(work))
+
+        try:
+            self._call(run)
+        except ConstraintError as exc:  # a concurrent create of the same code won the race
+            first = changes.nodes[0].ref if changes.nodes else NodeRef("", "")
+            raise VersionConflict(first, 0, 1) from exc
+
+    def _replace_edges(self, tx: ManagedTransaction, changes: ChangeSet) -> None:
+        for direction, query in ((Direction.OUT, DELETE_OUT), (Direction.IN, DELETE_IN)):
+            reps = [
+                {"label": r.node.label, "code": r.node.code, "type": r.type}
+                for r in changes.edges
+                if r.direction is direction
+            ]
+            for i in range(0, len(reps), _BATCH):
+                tx.run(self._q(query), reps=reps[i : i + _BATCH]).consume()
+        edges = []
+        for rep in changes.edges:
+            for t in rep.targets:
+                src, dst = (
+                    (rep.node, t.target) if rep.direction is Direction.OUT else (t.target, rep.node)
+                )
+                props = {k: v for k, v in t.props.items() if _primitive(v)}
+                props.update(_key=t.key, _props=_json(dict(t.props)))
+                edges.append(
+                    {
+                        "sl": src.label,
+                        "sc": src.code,
+                        "dl": dst.label,
+                        "dc": dst.code,
+                        "type": rep.type,
+                        "props": props,
+                    }
+                )
+        created = 0
+        for i in range(0, len(edges), _BATCH):
+            record = tx.run(self._q(CREATE_EDGES), edges=edges[i : i + _BATCH]).single()
+            created += int(record["created"]) if record else 0
+        if created != len(edges):
+            refs = [{"label": e[k + "l"], "code": e[k + "c"]} for e in edges for k in ("s", "d")]
+            missing = tx.run(self._q(FIND_MISSING), refs=refs).single()
+            what = f"{missing['label']} {missing['code']}" if missing else "an endpoint"
+            raise MissingEndpoint(f"edge endpoint {what} does not exist")
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get_nodes(self, *, refs: Sequence[NodeRef]) -> dict[NodeRef, Node]:
+        """Fetch nodes by identity in one read transaction."""
+        if not refs:
+            return {}
+        params = [{"label": r.label, "code": r.code} for r in dict.fromkeys(refs)]
+
+        def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
+            return [r.data() for r in tx.run(self._q(GET_NODES), refs=params)]
+
+        return {node.ref: node for node in map(_node, self._read(work))}
+
+    def find_nodes(self, *, query: NodeQuery, after: str | None, limit: int) -> list[Node]:
+        """Keyset page of nodes matching `query`, ordered by code."""
+        params = {**_filter(query), "after": after or "", "limit": int(limit)}
+
+        def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
+            return [r.data() for r in tx.run(self._q(FIND_NODES), params)]
+
+        return [_node(row) for row in self._read(work)]
+
+    def count_nodes(self, *, query: NodeQuery) -> int:
+        """Number of nodes matching `query`."""
+
+        def work(tx: ManagedTransaction) -> int:
+            record = tx.run(self._q(COUNT_NODES), _filter(query)).single()
+            return int(record["c"]) if record else 0
+
+        return int(self._read(work))
+
+    def edges(
+        self, *, refs: Sequence[NodeRef], type: str, direction: Direction
+    ) -> dict[NodeRef, list[Edge]]:
+        """Edges of `type` at each ref, grouped by ref, ordered by the far end and key."""
+        result: dict[NodeRef, list[Edge]] = {ref: [] for ref in refs}
+        by_label: dict[str, list[str]] = {}
+        for ref in result:
+            by_label.setdefault(ref.label, []).append(ref.code)
+        ways = [Direction.OUT, Direction.IN] if direction is Direction.BOTH else [direction]
+
+        def work(tx: ManagedTransaction) -> list[tuple[Direction, dict[str, Any]]]:
+            rows = []
+            for label, codes in by_label.items():
+                for way in ways:
+                    query = EDGES_OUT if way is Direction.OUT else EDGES_IN
+                    for r in tx.run(self._q(query), label=label, codes=codes, type=type):
+                        rows.append((way, r.data()))
+            return rows
+
+        for way, row in self._read(work):
+            edge = Edge(
+                NodeRef(row["sl"], row["sc"]),
+                type,
+                NodeRef(row["dl"], row["dc"]),
+                row["key"] or "",
+                orjson.loads(row["props"]) if row["props"] else {},
+            )
+            near = edge.source if way is Direction.OUT else edge.target
+            result[near].append(edge)
+        for ref, found in result.items():
+            found.sort(key=lambda e, r=ref: (e.target if e.source == r else e.source, e.key))  # type: ignore[misc]
+        return result
+
+    def search(self, *, text: str, labels: Sequence[str], limit: int) -> list[SearchHit]:
+        """Full-text search with Neo4j's `cjk` analyzer: every bigram/word required."""
+        query = _lucene(text)
+        if query is None:
+            return []
+        params = {"query": query, "labels": list(labels) or None, "limit": int(limit)}
+
+        def work(tx: ManagedTransaction) -> list[SearchHit]:
+            return [
+                SearchHit(NodeRef(r["label"], r["code"]), float(r["score"]))
+                for r in tx.run(self._q(SEARCH), params)
+            ]
+
+        return list(self._read(work))
+
+    def count_by(self, *, label: str, prop: str | None) -> list[CountRow]:
+        """Counts grouped by owner, and by the value of `prop` when given."""
+
+        def work(tx: ManagedTransaction) -> list[CountRow]:
+            if prop is None:
+                result = tx.run(self._q(COUNT_BY_OWNER), label=label)
+            else:
+                result = tx.run(self._q(COUNT_BY_PROP), label=label, prop=prop)
+            return [
+                CountRow(r["owner"], None if r["v"] is None else str(r["v"]), int(r["c"]))
+                for r in result
+            ]
+
+        return list(self._read(work))
+
+    def ping(self) -> None:
+        """Run a trivial query; raise `BackendUnavailable` if it fails."""
+        self._read(lambda tx: tx.run(self._q(PING)).single())
+
+    def close(self) -> None:
+        """Close the driver and its connection pool."""
+        self._driver.close()
+
+
+def _filter(query: NodeQuery) -> dict[str, Any]:
+    return {
+        "label": query.label,
+        "owner": query.owner,
+        "name": query.name_contains or None,
+        "eq": dict(query.equals),
+    }
+
+
+def _node(row: Mapping[str, Any]) -> Node:
+    return Node(
+        ref=NodeRef(row["label"], row["code"]),
+        props=orjson.loads(row["props"]),
+        owner=row["owner"],
+        version=int(row["version"]),
+        created_at=datetime.fromisoformat(row["created"]),
+        updated_at=datetime.fromisoformat(row["updated"]),
+        updated_by=row["by"],
+    )

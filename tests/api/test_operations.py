@@ -1,0 +1,47 @@
+"""Operations endpoints: health, readiness, metrics, request ids, JSON access logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from api.observability import JsonFormatter
+from tests.api.conftest import Api
+
+
+async def test_health_and_readiness(api: Api) -> None:
+    assert (await api.client.get("/healthz")).json() == {"status": "ok"}
+    ready = await api.client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"ready": True, "checks": {"graph": "ok", "records": "ok"}}
+
+
+async def test_request_id_is_echoed_or_made(api: Api) -> None:
+    r = await api.client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert r.headers["x-request-id"] == "abc-123"
+    r = await api.client.get("/healthz")
+    assert len(r.headers["x-request-id"]) == 32
+
+
+async def test_metrics_count_requests_by_path_and_status(api: Api) -> None:
+    await api.gql("{ me { role } }")
+    await api.client.post("/graphql", json={"query": "{ me { role } }"})  # 401
+    text = (await api.client.get("/metrics")).text
+    assert 'irs_http_requests_total{method="POST",path="/graphql",status="200"} 1.0' in text
+    assert 'irs_http_requests_total{method="POST",path="/graphql",status="401"} 1.0' in text
+    assert "irs_http_request_seconds_bucket" in text
+
+
+async def test_access_log_is_json_without_request_bodies(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    logger = logging.getLogger("irs.access")
+    logger.propagate = True
+    caplog.set_level(logging.INFO, logger="irs.access")
+    await api.gql('{ search(text: "11010519491231002X") { totalCount } }')
+    [record] = [r for r in caplog.records if r.name == "irs.access"]
+    line = json.loads(JsonFormatter().format(record))
+    assert line["path"] == "/graphql" and line["status"] == 200 and line["client_id"]
+    assert "11010519491231002X" not in json.dumps(line)
