@@ -40,6 +40,12 @@ class Rel:
     INCLUDES = "INCLUDES"
 
 
+ALL_RELATIONS: tuple[str, ...] = tuple(
+    value for name, value in vars(Rel).items() if name.isupper() and isinstance(value, str)
+)
+ALL_LABELS: tuple[str, ...] = tuple(kind.value for kind in Kind)
+
+
 @dataclass(frozen=True)
 class Reference:
     """A code in an entity that must name an existing node."""

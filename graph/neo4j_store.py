@@ -70,7 +70,8 @@ FIND_MISSING = (
 )
 NODE_FIELDS = (
     "n.label AS label, n.code AS code, n._owner AS owner, n._props AS props,"
-    " n._version AS version, n._created AS created, n._updated AS updated, n._by AS by"
+    " n._version AS version, n._created AS created, n._updated AS updated, n._by AS by,"
+    " n._search AS search"
 )
 GET_NODES = "UNWIND $refs AS r MATCH (n:Node {label: r.label, code: r.code}) RETURN " + NODE_FIELDS
 FILTER = (
@@ -107,6 +108,15 @@ COUNT_BY_PROP = (
     "MATCH (n:Node {label: $label}) RETURN n._owner AS owner, n[$prop] AS v, count(*) AS c"
 )
 PING = "RETURN 1 AS ok"
+RESTORE_NODES = (
+    "UNWIND $rows AS row MERGE (n:Node {label: row.label, code: row.code})"
+    " SET n = row.map, n:$(row.label)"
+)
+RESTORE_EDGES = (
+    "UNWIND $edges AS e MATCH (a:Node {label: e.sl, code: e.sc})"
+    " MATCH (b:Node {label: e.dl, code: e.dc})"
+    " MERGE (a)-[r:$(e.type) {_key: e.props._key}]->(b) SET r = e.props RETURN count(r) AS created"
+)
 RESERVED = frozenset({"label", "code"})
 _BATCH = 2000
 
@@ -127,7 +137,7 @@ def _primitive(value: Any) -> bool:
 
 def _node_map(props: Mapping[str, Any], owner: str | None, search: str, by: str) -> dict[str, Any]:
     flat = {k: v for k, v in props.items() if k not in RESERVED and _primitive(v)}
-    flat.update(_props=_json(props), _search=" ".join(tokens(search)), _by=by)
+    flat.update(_props=_json(props), _search=search, _by=by)
     if owner is not None:
         flat["_owner"] = owner
     return flat
@@ -258,24 +268,17 @@ class Neo4jGraphStore:
         edges = []
         for rep in changes.edges:
             for t in rep.targets:
-                src, dst = (
-                    (rep.node, t.target) if rep.direction is Direction.OUT else (t.target, rep.node)
-                )
-                props = {k: v for k, v in t.props.items() if _primitive(v)}
-                props.update(_key=t.key, _props=_json(dict(t.props)))
-                edges.append(
-                    {
-                        "sl": src.label,
-                        "sc": src.code,
-                        "dl": dst.label,
-                        "dc": dst.code,
-                        "type": rep.type,
-                        "props": props,
-                    }
-                )
+                out = rep.direction is Direction.OUT
+                src, dst = (rep.node, t.target) if out else (t.target, rep.node)
+                edges.append(_edge_row(src, dst, rep.type, t.key, t.props))
+        self._create_edges(tx, CREATE_EDGES, edges)
+
+    def _create_edges(
+        self, tx: ManagedTransaction, query: str, edges: list[dict[str, Any]]
+    ) -> None:
         created = 0
         for i in range(0, len(edges), _BATCH):
-            record = tx.run(self._q(CREATE_EDGES), edges=edges[i : i + _BATCH]).single()
+            record = tx.run(self._q(query), edges=edges[i : i + _BATCH]).single()
             created += int(record["created"]) if record else 0
         if created != len(edges):
             refs = [{"label": e[k + "l"], "code": e[k + "c"]} for e in edges for k in ("s", "d")]
@@ -377,6 +380,36 @@ class Neo4jGraphStore:
 
         return list(self._read(work))
 
+    def restore(self, *, nodes: Sequence[Node], edges: Sequence[Edge]) -> None:
+        """Write exported nodes and edges exactly (MERGE, so a re-import changes nothing)."""
+        rows = [
+            {
+                "label": n.ref.label,
+                "code": n.ref.code,
+                "map": {
+                    **_node_map(n.props, n.owner, n.search_text, n.updated_by),
+                    "label": n.ref.label,
+                    "code": n.ref.code,
+                    "_version": n.version,
+                    "_created": n.created_at.isoformat(),
+                    "_updated": n.updated_at.isoformat(),
+                },
+            }
+            for n in nodes
+        ]
+        wanted = [_edge_row(e.source, e.target, e.type, e.key, e.props) for e in edges]
+
+        def work(tx: ManagedTransaction) -> None:
+            for i in range(0, len(rows), _BATCH):
+                tx.run(self._q(RESTORE_NODES), rows=rows[i : i + _BATCH]).consume()
+            self._create_edges(tx, RESTORE_EDGES, wanted)
+
+        def run() -> None:
+            with self._session() as session:
+                session.execute_write(self._timed(work))
+
+        self._call(run)
+
     def ping(self) -> None:
         """Run a trivial query; raise `BackendUnavailable` if it fails."""
         self._read(lambda tx: tx.run(self._q(PING)).single())
@@ -384,6 +417,21 @@ class Neo4jGraphStore:
     def close(self) -> None:
         """Close the driver and its connection pool."""
         self._driver.close()
+
+
+def _edge_row(
+    src: NodeRef, dst: NodeRef, type: str, key: str, props: Mapping[str, Any]
+) -> dict[str, Any]:
+    stored = {k: v for k, v in props.items() if _primitive(v)}
+    stored.update(_key=key, _props=_json(dict(props)))
+    return {
+        "sl": src.label,
+        "sc": src.code,
+        "dl": dst.label,
+        "dc": dst.code,
+        "type": type,
+        "props": stored,
+    }
 
 
 def _filter(query: NodeQuery) -> dict[str, Any]:
@@ -404,4 +452,5 @@ def _node(row: Mapping[str, Any]) -> Node:
         created_at=datetime.fromisoformat(row["created"]),
         updated_at=datetime.fromisoformat(row["updated"]),
         updated_by=row["by"],
+        search_text=row["search"] or "",
     )

@@ -47,6 +47,7 @@ class Node:
     created_at: datetime
     updated_at: datetime
     updated_by: str
+    search_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,14 @@ class GraphStore(Protocol):
 
     def count_by(self, *, label: str, prop: str | None) -> list[CountRow]:
         """Counts of `label` nodes grouped by owner and (when given) a property's value."""
+        ...
+
+    def restore(self, *, nodes: Sequence[Node], edges: Sequence[Edge]) -> None:
+        """Write nodes and edges exactly as exported (versions and times kept), idempotently.
+
+        Used to move a catalog between backends; edges whose endpoints are missing raise
+        `MissingEndpoint`. Existing edges are kept (restore only adds or overwrites).
+        """
         ...
 
     def ping(self) -> None:

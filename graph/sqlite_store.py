@@ -48,6 +48,7 @@ SCHEMA = (
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL,
         updated_by TEXT NOT NULL,
+        search_text TEXT NOT NULL DEFAULT '',
         UNIQUE (label, code))""",
     "CREATE INDEX IF NOT EXISTS nodes_by_owner ON nodes (label, owner, code)",
     """CREATE TABLE IF NOT EXISTS edges (
@@ -67,19 +68,26 @@ NODE_COLUMNS = (
 )
 SELECT_NODE_ID = "SELECT id, version FROM nodes WHERE label = ? AND code = ?"
 INSERT_NODE = (
-    "INSERT INTO nodes (label, code, owner, props, version, created_at, updated_at, updated_by)"
-    " VALUES (?, ?, ?, ?, 1, ?, ?, ?)"
+    "INSERT INTO nodes (label, code, owner, props, version, created_at, updated_at, updated_by,"
+    " search_text) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)"
+)
+RESTORE_NODE = (
+    "INSERT INTO nodes (label, code, owner, props, version, created_at, updated_at, updated_by,"
+    " search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (label, code) DO UPDATE SET"
+    " owner = excluded.owner, props = excluded.props, version = excluded.version,"
+    " created_at = excluded.created_at, updated_at = excluded.updated_at,"
+    " updated_by = excluded.updated_by, search_text = excluded.search_text RETURNING id"
 )
 UPSERT_NODE = (
-    "INSERT INTO nodes (label, code, owner, props, version, created_at, updated_at, updated_by)"
-    " VALUES (?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT (label, code) DO UPDATE SET"
+    "INSERT INTO nodes (label, code, owner, props, version, created_at, updated_at, updated_by,"
+    " search_text) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?) ON CONFLICT (label, code) DO UPDATE SET"
     " owner = excluded.owner, props = excluded.props, version = version + 1,"
-    " updated_at = excluded.updated_at, updated_by = excluded.updated_by"
-    " RETURNING id, version"
+    " updated_at = excluded.updated_at, updated_by = excluded.updated_by,"
+    " search_text = excluded.search_text RETURNING id, version"
 )
 UPDATE_NODE = (
-    "UPDATE nodes SET owner = ?, props = ?, version = version + 1, updated_at = ?, updated_by = ?"
-    " WHERE id = ?"
+    "UPDATE nodes SET owner = ?, props = ?, version = version + 1, updated_at = ?, updated_by = ?,"
+    " search_text = ? WHERE id = ?"
 )
 DELETE_TEXT = "DELETE FROM node_text WHERE rowid = ?"
 INSERT_TEXT = "INSERT INTO node_text (rowid, label, name, body) VALUES (?, ?, ?, ?)"
@@ -87,11 +95,13 @@ DELETE_OUT_EDGES = "DELETE FROM edges WHERE src = ? AND type = ?"
 DELETE_IN_EDGES = "DELETE FROM edges WHERE dst = ? AND type = ?"
 INSERT_EDGE = "INSERT OR REPLACE INTO edges (src, type, dst, key, props) VALUES (?, ?, ?, ?, ?)"
 SELECT_NODE_BY_REF = (
-    "SELECT id, label, code, owner, props, version, created_at, updated_at, updated_by"
+    "SELECT id, label, code, owner, props, version, created_at, updated_at, updated_by,"
+    " search_text"
     " FROM nodes WHERE label = ? AND code = ?"
 )
 FIND_NODES = (
-    "SELECT id, label, code, owner, props, version, created_at, updated_at, updated_by"
+    "SELECT id, label, code, owner, props, version, created_at, updated_at, updated_by,"
+    " search_text"
     " FROM nodes WHERE label = :label AND code > :after"
     " AND (:owner IS NULL OR owner = :owner)"
     " AND (:name IS NULL OR instr(json_extract(props, '$.name'), :name) > 0)"
@@ -260,7 +270,16 @@ class SqliteGraphStore:
         if write.expect_version is None:  # unconditional: one statement, no read first
             node_id, version = db.execute(
                 UPSERT_NODE,
-                (write.ref.label, write.ref.code, write.owner, props, now, now, write.by),
+                (
+                    write.ref.label,
+                    write.ref.code,
+                    write.owner,
+                    props,
+                    now,
+                    now,
+                    write.by,
+                    write.search_text,
+                ),
             ).fetchone()
             created = version == 1
             if not created:
@@ -274,14 +293,23 @@ class SqliteGraphStore:
         if row is None:
             cur = db.execute(
                 INSERT_NODE,
-                (write.ref.label, write.ref.code, write.owner, props, now, now, write.by),
+                (
+                    write.ref.label,
+                    write.ref.code,
+                    write.owner,
+                    props,
+                    now,
+                    now,
+                    write.by,
+                    write.search_text,
+                ),
             )
             node_id = int(cur.lastrowid or 0)
             created = True
         else:
             created = False
             node_id = int(row[0])
-            db.execute(UPDATE_NODE, (write.owner, props, now, write.by, node_id))
+            db.execute(UPDATE_NODE, (write.owner, props, now, write.by, write.search_text, node_id))
             db.execute(DELETE_TEXT, (node_id,))
         self._index_text(db, node_id, write)
         return node_id, created
@@ -374,6 +402,48 @@ class SqliteGraphStore:
                 rows = db.execute(COUNT_BY_PROP, (prop, label)).fetchall()
         return [CountRow(o, None if v is None else str(v), int(c)) for o, v, c in rows]
 
+    def restore(self, *, nodes: Sequence[Node], edges: Sequence[Edge]) -> None:
+        """Write exported nodes and edges exactly, in one transaction; idempotent."""
+        with self._write() as db:
+            ids: dict[NodeRef, int] = {}
+            for n in nodes:
+                (node_id,) = db.execute(
+                    RESTORE_NODE,
+                    (
+                        n.ref.label,
+                        n.ref.code,
+                        n.owner,
+                        _json(dict(n.props)),
+                        n.version,
+                        n.created_at.isoformat(),
+                        n.updated_at.isoformat(),
+                        n.updated_by,
+                        n.search_text,
+                    ),
+                ).fetchone()
+                db.execute(DELETE_TEXT, (node_id,))
+                db.execute(
+                    INSERT_TEXT,
+                    (
+                        node_id,
+                        n.ref.label,
+                        " ".join(tokens(str(n.props.get("name", "")))),
+                        " ".join(tokens(n.search_text)),
+                    ),
+                )
+                ids[n.ref] = node_id
+            rows = [
+                (
+                    ids.get(e.source) or self._require_id(db, e.source),
+                    e.type,
+                    ids.get(e.target) or self._require_id(db, e.target),
+                    e.key,
+                    _edge_json(e.props),
+                )
+                for e in edges
+            ]
+            db.executemany(INSERT_EDGE, rows)
+
     def ping(self) -> None:
         """Run a trivial query; raise `BackendUnavailable` if it fails."""
         try:
@@ -403,7 +473,7 @@ def _query_params(query: NodeQuery) -> dict[str, Any]:
 
 
 def _node(row: Sequence[Any]) -> Node:
-    _id, label, code, owner, props, version, created, updated, by = row
+    _id, label, code, owner, props, version, created, updated, by, search_text = row
     return Node(
         ref=NodeRef(label, code),
         props=orjson.loads(props),
@@ -412,4 +482,5 @@ def _node(row: Sequence[Any]) -> Node:
         created_at=datetime.fromisoformat(created),
         updated_at=datetime.fromisoformat(updated),
         updated_by=by,
+        search_text=search_text,
     )
