@@ -8,6 +8,8 @@ retried on version conflicts, so two operators editing different fields both kee
 from __future__ import annotations
 
 import dataclasses
+import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,7 +46,12 @@ from graph.port import (
 
 MAX_PAGE = 100
 MAX_BULK = 200_000
-_RETRIES = 5
+_RETRIES = 30
+
+
+def _backoff(attempt: int) -> None:
+    """Wait a little before retrying after a concurrent write (jittered, capped at ~0.3 s)."""
+    time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))  # noqa: S311 - jitter only
 
 
 def utc_now() -> datetime:
@@ -227,7 +234,7 @@ class Ledger:
                     )
                 ]
             )
-        for _attempt in range(_RETRIES):
+        for attempt in range(_RETRIES):
             current = self._require(kind, code)
             if expected_version is not None and current.version != expected_version:
                 raise _stale(kind, code, expected_version, current.version)
@@ -255,6 +262,7 @@ class Ledger:
             except VersionConflict:
                 if expected_version is not None:
                     raise _stale(kind, code, expected_version, -1) from None
+                _backoff(attempt)
                 continue
             return self._require(kind, code)
         raise Conflict("并发修改过于频繁，请稍后重试", "too many concurrent updates; retry later")
@@ -269,7 +277,7 @@ class Ledger:
         expected_version: int | None = None,
     ) -> Stored[Entity]:
         """Move a system forward in its lifecycle, recording when and by whom."""
-        for _attempt in range(_RETRIES):
+        for attempt in range(_RETRIES):
             current = self._require(Kind.SYSTEM, code)
             system = current.entity
             assert isinstance(system, System)
@@ -304,6 +312,7 @@ class Ledger:
                     changes=self._changes([moved], principal, expect_version=current.version)
                 )
             except VersionConflict:
+                _backoff(attempt)
                 continue
             return self._require(Kind.SYSTEM, code)
         raise Conflict("并发修改过于频繁，请稍后重试", "too many concurrent updates; retry later")

@@ -99,7 +99,10 @@ EDGES_IN = (
 )
 SEARCH = (
     "CALL db.index.fulltext.queryNodes('node_text', $query) YIELD node, score"
-    " WHERE $labels IS NULL OR node.label IN $labels"
+    " WHERE ($labels IS NULL OR node.label IN $labels)"
+    # the index reader may lag a commit by a moment: check hits against the stored text
+    " AND all(t IN $tokens WHERE"
+    " toLower(coalesce(node.name, '') + ' ' + coalesce(node._search, '')) CONTAINS t)"
     " RETURN node.label AS label, node.code AS code, score"
     " ORDER BY score DESC, size(node.name), node.code LIMIT $limit"
 )
@@ -355,7 +358,12 @@ class Neo4jGraphStore:
         query = _lucene(text)
         if query is None:
             return []
-        params = {"query": query, "labels": list(labels) or None, "limit": int(limit)}
+        params = {
+            "query": query,
+            "tokens": list(dict.fromkeys(tokens(text))),
+            "labels": list(labels) or None,
+            "limit": int(limit),
+        }
 
         def work(tx: ManagedTransaction) -> list[SearchHit]:
             return [

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from api.settings import Settings
 from graph.port import GraphStore
 from graph.sqlite_store import SqliteGraphStore
 
@@ -43,11 +44,9 @@ def graph_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Grap
     store.close()
 
 
-def empty_neo4j_store() -> GraphStore:
-    """A Neo4jGraphStore on the test server, wiped first (the test server is ours alone)."""
+def wiped_neo4j() -> tuple[str, str]:
+    """URL and password of the test Neo4j, emptied first (the test server is ours alone)."""
     from neo4j import GraphDatabase
-
-    from graph.neo4j_store import Neo4jGraphStore
 
     url = require_service("Neo4j", "IRS_TEST_NEO4J_URL")
     password = os.environ.get("IRS_TEST_NEO4J_PASSWORD", "irs-dev-password")
@@ -58,4 +57,21 @@ def empty_neo4j_store() -> GraphStore:
         session.run(
             "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
         ).consume()
+    return url, password
+
+
+def empty_neo4j_store() -> GraphStore:
+    """A Neo4jGraphStore on the wiped test server."""
+    from graph.neo4j_store import Neo4jGraphStore
+
+    url, password = wiped_neo4j()
     return Neo4jGraphStore(url, user=NEO4J_USER, password=password)
+
+
+@pytest.fixture(params=GRAPH_BACKENDS)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings of an empty IRS on every graph backend (records in a temporary SQLite)."""
+    if request.param == "embedded":
+        return Settings(data_dir=tmp_path)
+    url, password = wiped_neo4j()
+    return Settings(data_dir=tmp_path, graph_url=url, neo4j_password=password)

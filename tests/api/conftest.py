@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -44,8 +43,8 @@ class Api:
 
 
 @pytest.fixture
-def services(tmp_path: Path) -> Iterator[Services]:
-    services = build_services(Settings(data_dir=tmp_path))
+def services(settings: Settings) -> Iterator[Services]:
+    services = build_services(settings)
     services.ledger.load(principal=SYSTEM_PRINCIPAL, entities=small_ledger())  # type: ignore[arg-type]
     yield services
     services.close()

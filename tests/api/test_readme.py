@@ -49,8 +49,10 @@ def contains(actual: Any, expected: Any) -> bool:
 
 
 @pytest.fixture
-async def demo(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str], Services]]:
-    services = build_services(Settings(data_dir=tmp_path))
+async def demo(
+    settings: Settings,
+) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str], Services]]:
+    services = build_services(settings)
     assert load_demo(services) > 500
     tokens = {t.role.value: t.token for t in demo_tokens(services)}
     transport = httpx.ASGITransport(app=create_app(services))
