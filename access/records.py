@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel, create_engine
 
 from access import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -29,6 +33,33 @@ def records_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-def create_schema(engine: Engine) -> None:
-    """Create missing tables (migrations with Alembic replace this for PostgreSQL)."""
-    SQLModel.metadata.create_all(engine)
+MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(727570)"  # any fixed number, ours alone
+
+
+def _alembic(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine, *, revision: str = "head") -> None:
+    """Bring the records schema to `revision` (SQLite and PostgreSQL alike)."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":  # replicas starting together migrate once
+            connection.exec_driver_sql(MIGRATION_LOCK)
+        command.upgrade(_alembic(connection), revision)
+
+
+def downgrade(engine: Engine, *, revision: str = "base") -> None:
+    """Take the records schema back to `revision` (tests and rollbacks)."""
+    with engine.begin() as connection:
+        command.downgrade(_alembic(connection), revision)
+
+
+def pending_changes(engine: Engine) -> list[object]:
+    """Differences between the live schema and the SQLModel tables (empty when in sync)."""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, SQLModel.metadata))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import DateTime
 from sqlmodel import Field, SQLModel
 
 
@@ -22,8 +23,8 @@ class Client(ClientBase, table=True):
 
     id: str = Field(primary_key=True, max_length=40)
     token_sha256: str = Field(max_length=64)
-    created_at: datetime
-    revoked_at: datetime | None = None
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class ClientPublic(ClientBase):

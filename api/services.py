@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from access.clients import ClientRegistry
-from access.records import create_schema, records_engine
+from access.records import migrate, records_engine
 from api.settings import Settings
 from catalog.ledger import Ledger
 from graph.port import GraphStore
@@ -63,7 +63,7 @@ def build_services(settings: Settings) -> Services:
     """Open the stores named by `settings` (nothing happens at import time)."""
     store = open_graph_store(settings)
     engine = records_engine(settings.records_url)
-    create_schema(engine)
+    migrate(engine)
     return Services(
         settings=settings,
         store=store,

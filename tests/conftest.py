@@ -7,7 +7,9 @@ CI a missing one skips its tests, in CI (CI=true) it fails them.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -66,6 +68,38 @@ def empty_neo4j_store() -> GraphStore:
 
     url, password = wiped_neo4j()
     return Neo4jGraphStore(url, user=NEO4J_USER, password=password)
+
+
+RECORD_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database on the test server, dropped afterwards."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(require_service("PostgreSQL", "IRS_TEST_POSTGRES_URL"))
+    name = f"irs_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(params=RECORD_BACKENDS)
+def records_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty records database on every records backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'records.db'}"
+        return
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(params=GRAPH_BACKENDS)
