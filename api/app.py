@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -37,12 +38,26 @@ UNAUTHENTICATED = {
 }
 
 
+RECORDS_UNAVAILABLE = {
+    "errors": [
+        {
+            "message": "A backend service is unavailable; retry later",
+            "extensions": {
+                "code": "UNAVAILABLE",
+                "message": "后端服务暂不可用（记录库），请稍后重试",
+                "messageEn": "A backend service is unavailable (records database); retry later",
+            },
+        }
+    ]
+}
+
+
 class IrsGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app with our typed context."""
 
     def __init__(self, services: Services, metrics: Metrics) -> None:
         settings = services.settings
-        self.backend_error = lambda backend: metrics.backend_errors.labels(backend).inc()
+        self.metrics = metrics
         schema = build_schema(
             max_depth=settings.max_query_depth,
             max_aliases=settings.max_aliases,
@@ -55,6 +70,10 @@ class IrsGraphQL(GraphQL[Context, None]):
             allow_queries_via_get=False,
         )
         self.services = services
+
+    def backend_error(self, backend: str) -> None:
+        """Count a backend failure seen while serving a request."""
+        self.metrics.backend_errors.labels(backend).inc()
 
     async def get_context(self, request: Any, response: Any) -> Context:
         principal = request.scope["state"]["principal"]
@@ -73,6 +92,7 @@ class Authenticated:
     def __init__(self, app: IrsGraphQL, services: Services) -> None:
         self.app = app
         self.services = services
+        self.backend_error = app.backend_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -87,11 +107,17 @@ class Authenticated:
             return
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
-        principal = (
-            self.services.clients.authenticate(token.strip())
-            if scheme.lower() == "bearer"
-            else None
-        )
+        try:
+            principal = (
+                self.services.clients.authenticate(token.strip())
+                if scheme.lower() == "bearer"
+                else None
+            )
+        except SQLAlchemyError:  # records database down: refuse, never let anyone through
+            self.backend_error("records")
+            unavailable = JSONResponse(RECORDS_UNAVAILABLE, status_code=503)
+            await unavailable(scope, receive, send)
+            return
         if principal is None:
             response: Response = JSONResponse(
                 UNAUTHENTICATED, status_code=401, headers={"WWW-Authenticate": "Bearer"}

@@ -51,6 +51,10 @@ UPSERT_NODES = (
     " SET n = row.map, n:$(row.label), n._created = coalesce(created, $now),"
     " n._updated = $now, n._version = version + 1"
 )
+CREATE_NODES = (
+    "UNWIND $rows AS row CREATE (n:Node) SET n = row.map, n:$(row.label),"
+    " n._created = $now, n._updated = $now, n._version = 1"
+)
 DELETE_OUT = (
     "UNWIND $reps AS rep MATCH (n:Node {label: rep.label, code: rep.code})"
     " OPTIONAL MATCH (n)-[r:$(rep.type)]->() DELETE r"
@@ -245,8 +249,13 @@ class Neo4jGraphStore:
                 }
                 for w in changes.nodes
             ]
-            for i in range(0, len(rows), _BATCH):
-                tx.run(self._q(UPSERT_NODES), rows=rows[i : i + _BATCH], now=now).consume()
+            # create-only writes use CREATE so that the uniqueness constraint refuses a
+            # concurrent twin (MERGE would wait for it and then overwrite it)
+            fresh = [r for r, w in zip(rows, changes.nodes, strict=True) if w.expect_version == 0]
+            other = [r for r, w in zip(rows, changes.nodes, strict=True) if w.expect_version != 0]
+            for query, batch in ((CREATE_NODES, fresh), (UPSERT_NODES, other)):
+                for i in range(0, len(batch), _BATCH):
+                    tx.run(self._q(query), rows=batch[i : i + _BATCH], now=now).consume()
             self._replace_edges(tx, changes)
 
         def run() -> None:
