@@ -30,9 +30,11 @@ from graph.port import (
     NodeQuery,
     NodeRef,
     SearchHit,
+    Traversal,
     VersionConflict,
 )
 from graph.text import tokens
+from graph.walk import directions, walk
 
 SCHEMA = (
     "CREATE CONSTRAINT node_identity IF NOT EXISTS"
@@ -115,6 +117,19 @@ COUNT_BY_PROP = (
     "MATCH (n:Node {label: $label}) RETURN n._owner AS owner, n[$prop] AS v, count(*) AS c"
 )
 PING = "RETURN 1 AS ok"
+START_ID = "MATCH (n:Node {label: $label, code: $code}) RETURN elementId(n) AS id"
+HOP_FIELDS = (
+    " RETURN elementId(a) AS a, a.label AS al, a.code AS ac, elementId(b) AS b, b.label AS bl,"
+    " b.code AS bc, type(r) AS type, r._key AS key, r._props AS props"
+)
+HOP_OUT = (
+    "UNWIND $ids AS id MATCH (a:Node)-[r]->(b:Node) WHERE elementId(a) = id"
+    " AND type(r) IN $types" + HOP_FIELDS
+)
+HOP_IN = (
+    "UNWIND $ids AS id MATCH (a:Node)-[r]->(b:Node) WHERE elementId(b) = id"
+    " AND type(r) IN $types" + HOP_FIELDS
+)
 RESTORE_NODES = (
     "UNWIND $rows AS row MERGE (n:Node {label: row.label, code: row.code})"
     " SET n = row.map, n:$(row.label)"
@@ -360,6 +375,48 @@ class Neo4jGraphStore:
             result[near].append(edge)
         for ref, found in result.items():
             found.sort(key=lambda e, r=ref: (e.target if e.source == r else e.source, e.key))  # type: ignore[misc]
+        return result
+
+    def traverse(
+        self,
+        *,
+        start: NodeRef,
+        types: Sequence[str],
+        direction: Direction,
+        depth: int,
+        limit: int,
+        as_of: str | None = None,
+    ) -> Traversal:
+        """BFS one hop per query (frontier by element id) inside one read transaction."""
+        forwards, backwards = directions(direction)
+
+        def work(tx: ManagedTransaction) -> Traversal:
+            record = tx.run(self._q(START_ID), label=start.label, code=start.code).single()
+            if record is None:
+                return Traversal(nodes={}, edges=[], truncated=False)
+
+            def hop(frontier: Sequence[str]) -> list[tuple[str, str, NodeRef, Edge]]:
+                out = []
+                for fwd, query in ((True, HOP_OUT), (False, HOP_IN)):
+                    if not (forwards if fwd else backwards):
+                        continue
+                    for r in tx.run(self._q(query), ids=list(frontier), types=list(types)):
+                        edge = Edge(
+                            NodeRef(r["al"], r["ac"]),
+                            r["type"],
+                            NodeRef(r["bl"], r["bc"]),
+                            r["key"] or "",
+                            orjson.loads(r["props"]) if r["props"] else {},
+                        )
+                        if fwd:
+                            out.append((r["a"], r["b"], edge.target, edge))
+                        else:
+                            out.append((r["b"], r["a"], edge.source, edge))
+                return out
+
+            return walk(record["id"], start, hop, depth=depth, limit=limit, as_of=as_of)
+
+        result: Traversal = self._read(work)
         return result
 
     def search(self, *, text: str, labels: Sequence[str], limit: int) -> list[SearchHit]:

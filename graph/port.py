@@ -133,6 +133,16 @@ class CountRow:
     count: int
 
 
+@dataclass(frozen=True)
+class Traversal:
+    """What a breadth-first walk reached: each node with its hop count, the edges it used,
+    and whether it stopped early because `limit` nodes were reached."""
+
+    nodes: Mapping[NodeRef, int]
+    edges: Sequence[Edge]
+    truncated: bool
+
+
 class VersionConflict(Exception):
     """A `NodeWrite.expect_version` did not match; nothing of the change set was written."""
 
@@ -174,6 +184,24 @@ class GraphStore(Protocol):
         self, *, refs: Sequence[NodeRef], type: str, direction: Direction
     ) -> dict[NodeRef, list[Edge]]:
         """Edges of `type` touching each of `refs` (OUT: refs are sources; IN: targets)."""
+        ...
+
+    def traverse(
+        self,
+        *,
+        start: NodeRef,
+        types: Sequence[str],
+        direction: Direction,
+        depth: int,
+        limit: int,
+        as_of: str | None = None,
+    ) -> Traversal:
+        """Breadth-first walk from `start` along edges of `types`, at most `depth` hops.
+
+        OUT follows edges forwards, IN backwards, BOTH either way. Cycles are walked once. With
+        `as_of` (an RFC 3339 time) only edges whose `since`/`until` props contain it count.
+        Stops after `limit` nodes (start excluded) and says so. Reads one consistent snapshot.
+        """
         ...
 
     def search(self, *, text: str, labels: Sequence[str], limit: int) -> list[SearchHit]:

@@ -33,9 +33,11 @@ from graph.port import (
     NodeRef,
     NodeWrite,
     SearchHit,
+    Traversal,
     VersionConflict,
 )
 from graph.text import tokens
+from graph.walk import directions, walk
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS nodes (
@@ -141,6 +143,17 @@ COUNT_BY_PROP = (
     "SELECT owner, json_extract(props, '$.' || ?) AS v, count(*) FROM nodes WHERE label = ?"
     " GROUP BY owner, v"
 )
+HOP_OUT = (
+    "SELECT e.src, e.dst, e.type, e.key, e.props FROM edges e"
+    " WHERE e.src IN (SELECT value FROM json_each(:ids))"
+    " AND e.type IN (SELECT value FROM json_each(:types))"
+)
+HOP_IN = (
+    "SELECT e.src, e.dst, e.type, e.key, e.props FROM edges e"
+    " WHERE e.dst IN (SELECT value FROM json_each(:ids))"
+    " AND e.type IN (SELECT value FROM json_each(:types))"
+)
+REFS_OF_IDS = "SELECT id, label, code FROM nodes WHERE id IN (SELECT value FROM json_each(?))"
 _PROP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -199,6 +212,8 @@ class SqliteGraphStore:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = FULL")
                 conn.execute("PRAGMA foreign_keys = ON")
+                conn.execute("PRAGMA mmap_size = 268435456")
+                conn.execute("PRAGMA cache_size = -65536")
             except sqlite3.Error as exc:
                 raise BackendUnavailable(f"embedded graph store: {exc}") from exc
             self._local.conn = conn
@@ -374,6 +389,48 @@ class SqliteGraphStore:
         for ref, found in result.items():
             found.sort(key=lambda e, r=ref: (e.target if e.source == r else e.source, e.key))  # type: ignore[misc]
         return result
+
+    def traverse(
+        self,
+        *,
+        start: NodeRef,
+        types: Sequence[str],
+        direction: Direction,
+        depth: int,
+        limit: int,
+        as_of: str | None = None,
+    ) -> Traversal:
+        """BFS one hop per query (an indexed frontier lookup) inside one read snapshot."""
+        forwards, backwards = directions(direction)
+        type_list = json.dumps(list(types))
+        with self._read() as db:
+            row = db.execute(SELECT_NODE_ID, (start.label, start.code)).fetchone()
+            if row is None:
+                return Traversal(nodes={}, edges=[], truncated=False)
+            refs: dict[int, NodeRef] = {int(row[0]): start}
+
+            def ref_of(ids: set[int]) -> None:
+                missing = [i for i in ids if i not in refs]
+                if missing:
+                    for node_id, label, code in db.execute(REFS_OF_IDS, (json.dumps(missing),)):
+                        refs[int(node_id)] = NodeRef(label, code)
+
+            def hop(frontier: Sequence[int]) -> list[tuple[int, int, NodeRef, Edge]]:
+                params = {"ids": json.dumps(list(frontier)), "types": type_list}
+                rows: list[tuple[bool, tuple[Any, ...]]] = []
+                if forwards:
+                    rows += [(True, r) for r in db.execute(HOP_OUT, params)]
+                if backwards:
+                    rows += [(False, r) for r in db.execute(HOP_IN, params)]
+                ref_of({r[0] for _f, r in rows} | {r[1] for _f, r in rows})
+                out = []
+                for fwd, (src, dst, typ, key, props) in rows:
+                    edge = Edge(refs[src], typ, refs[dst], key, orjson.loads(props))
+                    near, far = (src, dst) if fwd else (dst, src)
+                    out.append((near, far, refs[far], edge))
+                return out
+
+            return walk(int(row[0]), start, hop, depth=depth, limit=limit, as_of=as_of)
 
     def search(self, *, text: str, labels: Sequence[str], limit: int) -> list[SearchHit]:
         """Nodes whose name or description contains every token of `text`, best first."""
