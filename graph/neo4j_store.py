@@ -70,6 +70,10 @@ CREATE_EDGES = (
     " MATCH (b:Node {label: e.dl, code: e.dc})"
     " CREATE (a)-[r:$(e.type)]->(b) SET r = e.props RETURN count(r) AS created"
 )
+EXISTING = (
+    "UNWIND $refs AS r MATCH (n:Node {label: r.label, code: r.code})"
+    " RETURN r.label AS label, r.code AS code"
+)
 FIND_MISSING = (
     "UNWIND $refs AS r OPTIONAL MATCH (n:Node {label: r.label, code: r.code})"
     " WITH r, n WHERE n IS NULL RETURN r.label AS label, r.code AS code LIMIT 1"
@@ -241,6 +245,13 @@ class Neo4jGraphStore:
         now = _now()
 
         def work(tx: ManagedTransaction) -> None:
+            # nodes that existed before this change set are the only ones with edges to drop
+            touched = [{"label": r.node.label, "code": r.node.code} for r in changes.edges]
+            existed = {
+                NodeRef(r["label"], r["code"])
+                for i in range(0, len(touched), _BATCH)
+                for r in tx.run(self._q(EXISTING), refs=touched[i : i + _BATCH])
+            }
             checked = [w for w in changes.nodes if w.expect_version is not None]
             if checked:
                 refs = [{"label": w.ref.label, "code": w.ref.code} for w in checked]
@@ -271,7 +282,7 @@ class Neo4jGraphStore:
             for query, batch in ((CREATE_NODES, fresh), (UPSERT_NODES, other)):
                 for i in range(0, len(batch), _BATCH):
                     tx.run(self._q(query), rows=batch[i : i + _BATCH], now=now).consume()
-            self._replace_edges(tx, changes)
+            self._replace_edges(tx, changes, existed)
 
         def run() -> None:
             with self._session() as session:
@@ -283,12 +294,14 @@ class Neo4jGraphStore:
             first = changes.nodes[0].ref if changes.nodes else NodeRef("", "")
             raise VersionConflict(first, 0, 1) from exc
 
-    def _replace_edges(self, tx: ManagedTransaction, changes: ChangeSet) -> None:
+    def _replace_edges(
+        self, tx: ManagedTransaction, changes: ChangeSet, existed: set[NodeRef]
+    ) -> None:
         for direction, query in ((Direction.OUT, DELETE_OUT), (Direction.IN, DELETE_IN)):
             reps = [
                 {"label": r.node.label, "code": r.node.code, "type": r.type}
                 for r in changes.edges
-                if r.direction is direction
+                if r.direction is direction and r.node in existed
             ]
             for i in range(0, len(reps), _BATCH):
                 tx.run(self._q(query), reps=reps[i : i + _BATCH]).consume()

@@ -34,7 +34,9 @@ def check(cond, what):
 def wait_index(session, name, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        rec = session.run("SHOW INDEXES YIELD name, state WHERE name = $n RETURN state", n=name).single()
+        rec = session.run(
+            "SHOW INDEXES YIELD name, state WHERE name = $n RETURN state", n=name
+        ).single()
         if rec and rec["state"] == "ONLINE":
             return
         time.sleep(0.2)
@@ -54,11 +56,17 @@ def search(session, text):
 
 def do_write(driver):
     info = driver.get_server_info()
-    print(f"server: {info.agent} protocol {info.protocol_version} (python driver {neo4j.__version__})")
+    print(
+        f"server: {info.agent} protocol {info.protocol_version} (python driver {neo4j.__version__})"
+    )
     with driver.session() as s:
-        s.run("CREATE CONSTRAINT smoke_license_id IF NOT EXISTS FOR (n:SmokeLicense) REQUIRE n.id IS UNIQUE").consume()
+        s.run(
+            "CREATE CONSTRAINT smoke_license_id IF NOT EXISTS FOR (n:SmokeLicense) REQUIRE n.id IS UNIQUE"
+        ).consume()
         # Twice: IF NOT EXISTS must be idempotent.
-        s.run("CREATE CONSTRAINT smoke_license_id IF NOT EXISTS FOR (n:SmokeLicense) REQUIRE n.id IS UNIQUE").consume()
+        s.run(
+            "CREATE CONSTRAINT smoke_license_id IF NOT EXISTS FOR (n:SmokeLicense) REQUIRE n.id IS UNIQUE"
+        ).consume()
         s.run(
             "CREATE FULLTEXT INDEX smoke_license_text IF NOT EXISTS FOR (n:SmokeLicense) ON EACH [n.title] "
             "OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk', `fulltext.eventually_consistent`: false}}"
@@ -74,23 +82,30 @@ def do_write(driver):
     def write(tx):
         tx.run(
             "MERGE (n:SmokeLicense {id: $id}) SET n.title = $title, n.marker = $marker",
-            id="L-1", title="营业执照", marker=MARKER,
+            id="L-1",
+            title="营业执照",
+            marker=MARKER,
         ).consume()
         tx.run(
             "MERGE (n:SmokeLicense {id: $id}) SET n.title = $title, n.marker = $marker",
-            id="L-2", title="税务登记证", marker=MARKER,
+            id="L-2",
+            title="税务登记证",
+            marker=MARKER,
         ).consume()
 
     def read(tx):
         return tx.run(
-            "MATCH (n:SmokeLicense {marker: $m}) RETURN n.id AS id, n.title AS title ORDER BY id", m=MARKER
+            "MATCH (n:SmokeLicense {marker: $m}) RETURN n.id AS id, n.title AS title ORDER BY id",
+            m=MARKER,
         ).data()
 
     with driver.session() as s:
         s.execute_write(write)
         rows = s.execute_read(read)
-        check(rows == [{"id": "L-1", "title": "营业执照"}, {"id": "L-2", "title": "税务登记证"}],
-              f"execute_write + execute_read round trip {rows}")
+        check(
+            rows == [{"id": "L-1", "title": "营业执照"}, {"id": "L-2", "title": "税务登记证"}],
+            f"execute_write + execute_read round trip {rows}",
+        )
         try:
             s.execute_write(lambda tx: tx.run("CREATE (:SmokeLicense {id: 'L-1'})").consume())
             check(False, "unique constraint rejects a duplicate id")
@@ -108,13 +123,21 @@ def check_search(s):
 
 def do_read(driver):
     with driver.session() as s:
-        rows = s.execute_read(lambda tx: tx.run(
-            "MATCH (n:SmokeLicense {marker: $m}) RETURN n.id AS id, n.title AS title ORDER BY id", m=MARKER
-        ).data())
-        check(rows == [{"id": "L-1", "title": "营业执照"}, {"id": "L-2", "title": "税务登记证"}],
-              f"data persisted across restart {rows}")
+        rows = s.execute_read(
+            lambda tx: tx.run(
+                "MATCH (n:SmokeLicense {marker: $m}) RETURN n.id AS id, n.title AS title ORDER BY id",
+                m=MARKER,
+            ).data()
+        )
+        check(
+            rows == [{"id": "L-1", "title": "营业执照"}, {"id": "L-2", "title": "税务登记证"}],
+            f"data persisted across restart {rows}",
+        )
         names = {r["name"] for r in s.run("SHOW INDEXES YIELD name RETURN name")}
-        check({"smoke_license_id", "smoke_license_text"} <= names, "constraint and full-text index persisted")
+        check(
+            {"smoke_license_id", "smoke_license_text"} <= names,
+            "constraint and full-text index persisted",
+        )
         wait_index(s, "smoke_license_text")
         check_search(s)
 

@@ -41,8 +41,14 @@ class Service:
         self.env = {**os.environ, **env}
 
     def run(self, action: str) -> str:
-        done = subprocess.run(["bash", self.script, action], env=self.env, capture_output=True,
-                              text=True, timeout=300, check=False)
+        done = subprocess.run(
+            ["bash", self.script, action],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         return done.stdout.strip()
 
@@ -53,17 +59,37 @@ def backends(tmp_path: Path) -> Iterator[tuple[Service, Service, Settings]]:
         require_service("Neo4j", "IRS_TEST_NEO4J_URL")
         require_service("PostgreSQL", "IRS_TEST_POSTGRES_URL")
     neo_port, pg_port = _port(), _port()
-    neo4j = Service("neo4j.sh", {"IRS_NEO4J_PORT": str(neo_port), "IRS_NEO4J_DATA": str(tmp_path / "neo4j"),
-                                 "IRS_NEO4J_PYTHON": sys.executable, "IRS_NEO4J_PASSWORD": "outage-test-pw"})
-    postgres = Service("postgres.sh", {"IRS_PG_PORT": str(pg_port), "IRS_PG_DATA": str(tmp_path / "pg"),
-                                       "IRS_PG_PASSWORD": "outage-test-pw"})
+    neo4j = Service(
+        "neo4j.sh",
+        {
+            "IRS_NEO4J_PORT": str(neo_port),
+            "IRS_NEO4J_DATA": str(tmp_path / "neo4j"),
+            "IRS_NEO4J_PYTHON": sys.executable,
+            "IRS_NEO4J_PASSWORD": "outage-test-pw",
+        },
+    )
+    postgres = Service(
+        "postgres.sh",
+        {
+            "IRS_PG_PORT": str(pg_port),
+            "IRS_PG_DATA": str(tmp_path / "pg"),
+            "IRS_PG_PASSWORD": "outage-test-pw",
+        },
+    )
     neo4j.run("start")
     try:
         records = postgres.run("start").splitlines()[-1]
         try:
-            yield neo4j, postgres, Settings(
-                data_dir=tmp_path, graph_url=f"bolt://127.0.0.1:{neo_port}",
-                neo4j_password="outage-test-pw", records_url=records, neo4j_timeout_s=10,
+            yield (
+                neo4j,
+                postgres,
+                Settings(
+                    data_dir=tmp_path,
+                    graph_url=f"bolt://127.0.0.1:{neo_port}",
+                    neo4j_password="outage-test-pw",
+                    records_url=records,
+                    neo4j_timeout_s=10,
+                ),
             )
         finally:
             postgres.run("stop")
@@ -72,13 +98,20 @@ def backends(tmp_path: Path) -> Iterator[tuple[Service, Service, Settings]]:
 
 
 @pytest.fixture
-async def api(backends: tuple[Service, Service, Settings]) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:
+async def api(
+    backends: tuple[Service, Service, Settings],
+) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:
     services = build_services(backends[2])
     services.ledger.load(principal=SYSTEM_PRINCIPAL, entities=small_ledger())  # type: ignore[arg-type]
-    token = services.clients.create(name="市场监管 业务员", role=Role.DEPARTMENT, department=SCJG).token
+    token = services.clients.create(
+        name="市场监管 业务员", role=Role.DEPARTMENT, department=SCJG
+    ).token
     transport = httpx.ASGITransport(app=create_app(services))
-    async with httpx.AsyncClient(transport=transport, base_url="http://irs.test",
-                                 headers={"Authorization": f"Bearer {token}"}) as client:
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://irs.test",
+        headers={"Authorization": f"Bearer {token}"},
+    ) as client:
         yield client, services
     services.close()
 
@@ -89,11 +122,12 @@ async def _gql(client: httpx.AsyncClient, query: str) -> tuple[int, dict[str, An
 
 
 MOVE = 'mutation { updateSystem(code: "SYS-SCJG-1", patch: {summary: "停机期间"}) { __typename ... on Problem { code messageEn } } }'
-READ = '{ systems(filter: {lifecycle: OPERATING}) { totalCount } }'
+READ = "{ systems(filter: {lifecycle: OPERATING}) { totalCount } }"
 
 
 async def test_graph_outage_is_unavailable_and_recovers(
-    backends: tuple[Service, Service, Settings], api: tuple[httpx.AsyncClient, Services],
+    backends: tuple[Service, Service, Settings],
+    api: tuple[httpx.AsyncClient, Services],
 ) -> None:
     neo4j, _postgres, _settings = backends
     client, services = api
@@ -114,7 +148,8 @@ async def test_graph_outage_is_unavailable_and_recovers(
 
 
 async def test_records_outage_refuses_and_recovers(
-    backends: tuple[Service, Service, Settings], api: tuple[httpx.AsyncClient, Services],
+    backends: tuple[Service, Service, Settings],
+    api: tuple[httpx.AsyncClient, Services],
 ) -> None:
     _neo4j, postgres, _settings = backends
     client, _services = api

@@ -37,19 +37,42 @@ def _free_port() -> int:
 def replicas(tmp_path: Path) -> Iterator[tuple[list[str], str, Settings]]:
     url, password = wiped_neo4j()
     with fresh_postgres_database() as records:
-        settings = Settings(data_dir=tmp_path, graph_url=url, neo4j_password=password, records_url=records)
+        settings = Settings(
+            data_dir=tmp_path, graph_url=url, neo4j_password=password, records_url=records
+        )
         services = build_services(settings)
         services.ledger.load(principal=SYSTEM_PRINCIPAL, entities=small_ledger())  # type: ignore[arg-type]
-        token = services.clients.create(name="市场监管 业务员", role=Role.DEPARTMENT, department=SCJG).token
+        token = services.clients.create(
+            name="市场监管 业务员", role=Role.DEPARTMENT, department=SCJG
+        ).token
         services.close()
-        env = {**os.environ, "IRS_GRAPH_URL": url, "IRS_NEO4J_PASSWORD": password,
-               "IRS_RECORDS_URL": records, "IRS_DATA_DIR": str(tmp_path)}
+        env = {
+            **os.environ,
+            "IRS_GRAPH_URL": url,
+            "IRS_NEO4J_PASSWORD": password,
+            "IRS_RECORDS_URL": records,
+            "IRS_DATA_DIR": str(tmp_path),
+        }
         ports = [_free_port(), _free_port()]
         procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "--factory", "api.asgi:app", "--host", "127.0.0.1",
-                 "--port", str(port), "--log-level", "warning"],
-                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    "api.asgi:app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
             )
             for port in ports
         ]
@@ -78,14 +101,21 @@ PATCH = """mutation($field: String!) { updateSystem(code: "SYS-SCJG-1", patch: {
   __typename ... on System { version } ... on Problem { code } } }"""
 
 
-def test_two_replicas_lose_nothing_and_duplicate_nothing(replicas: tuple[list[str], str, Settings]) -> None:
+def test_two_replicas_lose_nothing_and_duplicate_nothing(
+    replicas: tuple[list[str], str, Settings],
+) -> None:
     bases, token, settings = replicas
-    clients = [httpx.Client(base_url=b, headers={"Authorization": f"Bearer {token}"}, timeout=60) for b in bases]
+    clients = [
+        httpx.Client(base_url=b, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        for b in bases
+    ]
 
     def register(i: int) -> str:
         # every code is sent to both replicas at once: exactly one must win
         code = f"SYS-RACE-{i // 2:03d}"
-        r = clients[i % 2].post("/graphql", json={"query": REGISTER, "variables": {"code": code, "d": SCJG}})
+        r = clients[i % 2].post(
+            "/graphql", json={"query": REGISTER, "variables": {"code": code, "d": SCJG}}
+        )
         return str(r.json()["data"]["registerSystem"]["__typename"])
 
     def patch(i: int) -> str:
@@ -103,7 +133,9 @@ def test_two_replicas_lose_nothing_and_duplicate_nothing(replicas: tuple[list[st
 
     services = build_services(settings)
     try:
-        systems = services.ledger.count(kind=Kind.SYSTEM, filter=ListFilter(name_contains="并发登记"))
+        systems = services.ledger.count(
+            kind=Kind.SYSTEM, filter=ListFilter(name_contains="并发登记")
+        )
         assert systems == 30
         shared = services.ledger.get(kind=Kind.SYSTEM, code="SYS-SCJG-1")
         assert shared is not None
