@@ -50,15 +50,14 @@ class Node:
     search_text: str = ""
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
     """A stored edge; `key` tells apart several edges of one type between the same nodes."""
 
     source: NodeRef
     type: str
     target: NodeRef
     key: str = ""
-    props: Mapping[str, JsonValue] = field(default_factory=dict)
+    props: Mapping[str, JsonValue] = _NO_PROPS
 
 
 class NodeWrite(NamedTuple):

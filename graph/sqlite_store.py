@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -144,17 +145,21 @@ COUNT_BY_PROP = (
     " GROUP BY owner, v"
 )
 HOP_OUT = (
-    "SELECT e.src, e.dst, e.type, e.key, e.props FROM edges e"
+    "SELECT e.src, e.dst, e.type, e.key, e.props, s.label, s.code, d.label, d.code"
+    " FROM edges e JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst"
     " WHERE e.src IN (SELECT value FROM json_each(:ids))"
     " AND e.type IN (SELECT value FROM json_each(:types))"
 )
 HOP_IN = (
-    "SELECT e.src, e.dst, e.type, e.key, e.props FROM edges e"
+    "SELECT e.src, e.dst, e.type, e.key, e.props, s.label, s.code, d.label, d.code"
+    " FROM edges e JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst"
     " WHERE e.dst IN (SELECT value FROM json_each(:ids))"
     " AND e.type IN (SELECT value FROM json_each(:types))"
 )
-REFS_OF_IDS = "SELECT id, label, code FROM nodes WHERE id IN (SELECT value FROM json_each(?))"
 _PROP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 def _now() -> str:
@@ -407,27 +412,26 @@ class SqliteGraphStore:
             row = db.execute(SELECT_NODE_ID, (start.label, start.code)).fetchone()
             if row is None:
                 return Traversal(nodes={}, edges=[], truncated=False)
-            refs: dict[int, NodeRef] = {int(row[0]): start}
-
-            def ref_of(ids: set[int]) -> None:
-                missing = [i for i in ids if i not in refs]
-                if missing:
-                    for node_id, label, code in db.execute(REFS_OF_IDS, (json.dumps(missing),)):
-                        refs[int(node_id)] = NodeRef(label, code)
 
             def hop(frontier: Sequence[int]) -> list[tuple[int, int, NodeRef, Edge]]:
                 params = {"ids": json.dumps(list(frontier)), "types": type_list}
-                rows: list[tuple[bool, tuple[Any, ...]]] = []
-                if forwards:
-                    rows += [(True, r) for r in db.execute(HOP_OUT, params)]
-                if backwards:
-                    rows += [(False, r) for r in db.execute(HOP_IN, params)]
-                ref_of({r[0] for _f, r in rows} | {r[1] for _f, r in rows})
                 out = []
-                for fwd, (src, dst, typ, key, props) in rows:
-                    edge = Edge(refs[src], typ, refs[dst], key, orjson.loads(props))
-                    near, far = (src, dst) if fwd else (dst, src)
-                    out.append((near, far, refs[far], edge))
+                for fwd, query in ((True, HOP_OUT), (False, HOP_IN)):
+                    if not (forwards if fwd else backwards):
+                        continue
+                    for src, dst, typ, key, props, sl, sc, dl, dc in db.execute(query, params):
+                        source, target = NodeRef(sl, sc), NodeRef(dl, dc)
+                        edge = Edge(
+                            source,
+                            typ,
+                            target,
+                            key,
+                            _EMPTY if props == "{}" else orjson.loads(props),
+                        )
+                        if fwd:
+                            out.append((src, dst, target, edge))
+                        else:
+                            out.append((dst, src, source, edge))
                 return out
 
             return walk(int(row[0]), start, hop, depth=depth, limit=limit, as_of=as_of)

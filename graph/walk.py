@@ -36,8 +36,11 @@ def walk(
     for level in range(1, depth + 1):
         if not frontier or truncated:
             break
-        found = [f for f in hop(frontier) if valid_at(f[3].props, as_of)]
-        found.sort(key=lambda f: (f[2], f[3].type, f[3].key))
+        found = hop(frontier)
+        if as_of is not None:
+            found = [f for f in found if valid_at(f[3].props, as_of)]
+        if len(reached) - 1 + len(found) > limit:  # truncation possible: make it deterministic
+            found = sorted(found, key=lambda f: (f[2], f[3].type, f[3].key))
         following: list[Any] = []
         for _near, far_id, far_ref, edge in found:
             if far_id not in reached:
