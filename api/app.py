@@ -15,6 +15,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from access.policy import PolicyUnavailable
 from api.graphql.context import Context
 from api.graphql.loaders import Loaders
 from api.graphql.schema import build_schema
@@ -82,6 +83,7 @@ class IrsGraphQL(GraphQL[Context, None]):
             principal=principal,
             ledger=services.ledger,
             loaders=Loaders(ledger=services.ledger, store=services.store),
+            sharing=services.sharing,
             backend_error=self.backend_error,
         )
 
@@ -150,6 +152,12 @@ def create_app(services: Services) -> ASGIApp:
         except Exception as exc:  # any driver error means "not ready"
             metrics.backend_errors.labels("records").inc()
             checks["records"] = f"unavailable: {type(exc).__name__}"
+        try:
+            services.policy.ping()
+            checks["policy"] = "ok"
+        except PolicyUnavailable:
+            metrics.backend_errors.labels("policy").inc()
+            checks["policy"] = "unavailable"
         ready = all(v == "ok" for v in checks.values())
         return Response(
             json.dumps({"ready": ready, "checks": checks}),

@@ -8,7 +8,9 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from access.clients import ClientRegistry
+from access.policy import PolicyEngine
 from access.records import migrate, records_engine
+from access.sharing import Sharing
 from api.settings import Settings
 from catalog.ledger import Ledger
 from graph.port import GraphStore
@@ -28,10 +30,13 @@ class Services:
     records: Engine
     ledger: Ledger
     clients: ClientRegistry
+    policy: PolicyEngine
+    sharing: Sharing
 
     def close(self) -> None:
         self.store.close()
         self.records.dispose()
+        self.policy.close()
 
 
 NEO4J_SCHEMES = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
@@ -64,10 +69,25 @@ def build_services(settings: Settings) -> Services:
     store = open_graph_store(settings)
     engine = records_engine(settings.records_url)
     migrate(engine)
+    ledger = Ledger(store=store)
+    policy = open_policy_engine(settings)
     return Services(
         settings=settings,
         store=store,
         records=engine,
-        ledger=Ledger(store=store),
+        ledger=ledger,
         clients=ClientRegistry(engine=engine),
+        policy=policy,
+        sharing=Sharing(engine=engine, ledger=ledger, policy=policy),
     )
+
+
+def open_policy_engine(settings: Settings) -> PolicyEngine:
+    """The OPA server when `IRS_OPA_URL` is set, else the same Rego evaluated in-process."""
+    if settings.opa_url:
+        from access.policy_opa import OpaPolicyEngine
+
+        return OpaPolicyEngine(url=settings.opa_url, timeout=settings.opa_timeout_s)
+    from access.policy_inprocess import InProcessPolicyEngine
+
+    return InProcessPolicyEngine()

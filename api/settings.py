@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     neo4j_password: str = DEV_NEO4J_PASSWORD
     neo4j_database: str | None = None
     neo4j_timeout_s: float = 30.0
+    opa_url: str = ""
+    opa_timeout_s: float = 0.5
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 4000

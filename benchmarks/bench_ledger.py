@@ -110,6 +110,7 @@ def main() -> None:
                     principal=admin,
                     ledger=services.ledger,
                     loaders=Loaders(ledger=services.ledger, store=services.store),
+                    sharing=services.sharing,
                 )
                 t = time.perf_counter()
                 result = await schema.execute(

@@ -79,6 +79,19 @@ def small_ledger() -> list[object]:
             sharing_condition="仅限政务服务办理使用",
             fields=(DatasetField(name="公民身份号码", data_element="DE0002", sensitive=True),),
         ),
+        Dataset(
+            code="DS-GAJ-2",
+            name="在逃人员信息",
+            department=GAJ,
+            summary="涉密执法信息",
+            sharing_type=SharingType.NOT_SHARED,
+            sharing_condition="依《中华人民共和国保守国家秘密法》不予共享",
+            fields=(
+                DatasetField(
+                    name="公民身份号码", data_element="DE0002", sensitive=True, secret=True
+                ),
+            ),
+        ),
         CertificateType(
             code=SCJG + "001",
             name="营业执照",

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from strawberry.types import Info as StrawberryInfo
 
+from access.sharing import Sharing
 from api.graphql.loaders import Loaders
 from catalog.ledger import Ledger
 from catalog.principal import Principal
@@ -19,6 +20,7 @@ class Context:
     principal: Principal
     ledger: Ledger
     loaders: Loaders
+    sharing: Sharing
     backend_error: Callable[[str], None] = field(default=lambda _backend: None)
 
 

@@ -78,7 +78,11 @@ def problem_from(exc: Exception) -> AnyProblem | None:
         return ForbiddenProblem(code=exc.code, message=exc.message, message_en=exc.message_en)
     if isinstance(exc, problems.Conflict):
         return ConflictProblem(code=exc.code, message=exc.message, message_en=exc.message_en)
-    if isinstance(exc, problems.Unavailable | BackendUnavailable):
+    if isinstance(exc, problems.Unavailable):
+        return UnavailableProblem(
+            code="UNAVAILABLE", message=exc.message, message_en=exc.message_en
+        )
+    if isinstance(exc, BackendUnavailable):
         return UnavailableProblem(
             code="UNAVAILABLE",
             message="后端服务暂不可用，未写入任何数据，请稍后重试",

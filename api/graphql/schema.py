@@ -22,6 +22,7 @@ from strawberry.extensions import (
 from api.graphql.context import Context
 from api.graphql.mutation import Mutation
 from api.graphql.query import Query
+from api.graphql.sharing import SharingMutation, SharingQuery
 from graph.port import BackendUnavailable
 
 log = logging.getLogger("irs.graphql")
@@ -108,4 +109,14 @@ def build_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return IrsSchema(query=Query, mutation=Mutation, extensions=extensions)
+    return IrsSchema(query=RootQuery, mutation=RootMutation, extensions=extensions)
+
+
+@strawberry.type(name="Query")
+class RootQuery(Query, SharingQuery):
+    """Every read: the ledger and sharing authorizations."""
+
+
+@strawberry.type(name="Mutation")
+class RootMutation(Mutation, SharingMutation):
+    """Every write: the ledger and sharing authorizations."""

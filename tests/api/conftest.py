@@ -12,7 +12,7 @@ from api.app import create_app
 from api.services import Services, build_services
 from api.settings import Settings
 from catalog.principal import SYSTEM_PRINCIPAL, Role
-from tests.factories import SCJG, small_ledger
+from tests.factories import GAJ, SCJG, small_ledger
 
 
 class Api:
@@ -57,6 +57,7 @@ def tokens(services: Services) -> dict[str, str]:
         "scjg": services.clients.create(
             name="市场监管 业务员", role=Role.DEPARTMENT, department=SCJG
         ),
+        "gaj": services.clients.create(name="公安 业务员", role=Role.DEPARTMENT, department=GAJ),
         "integrator": services.clients.create(name="集成商", role=Role.INTEGRATOR),
         "auditor": services.clients.create(name="审计", role=Role.AUDITOR),
     }

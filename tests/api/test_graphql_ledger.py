@@ -44,7 +44,7 @@ async def test_datasets_page_with_owner_fields_and_elements(api: Api) -> None:
         edges { cursor node { id code name sharingType department { name }
           fields { name sensitive dataElement { code name } } sourceSystem { code } } } } }""")
     conn = body["data"]["datasets"]
-    assert conn["totalCount"] == 2
+    assert conn["totalCount"] == 3
     assert not conn["pageInfo"]["hasNextPage"]
     first = conn["edges"][0]["node"]
     assert first["code"] == "DS-GAJ-1"
@@ -221,7 +221,7 @@ async def test_summary_is_for_admins_and_auditors(api: Api) -> None:
     body = await api.gql(query, as_="auditor")
     totals = {t["kind"]: t["count"] for t in body["data"]["ledgerSummary"]["totals"]}
     assert totals["DEPARTMENT"] == 3
-    assert totals["DATASET"] == 2
+    assert totals["DATASET"] == 3
     body = await api.gql(query, as_="integrator", expect_errors=True)
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 

@@ -15,7 +15,10 @@ async def test_health_and_readiness(api: Api) -> None:
     assert (await api.client.get("/healthz")).json() == {"status": "ok"}
     ready = await api.client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"ready": True, "checks": {"graph": "ok", "records": "ok"}}
+    assert ready.json() == {
+        "ready": True,
+        "checks": {"graph": "ok", "records": "ok", "policy": "ok"},
+    }
 
 
 async def test_request_id_is_echoed_or_made(api: Api) -> None:

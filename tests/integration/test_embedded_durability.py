@@ -40,7 +40,7 @@ def test_everything_is_there_after_a_restart(tmp_path: Path) -> None:
     _seeded(path)
     reopened = Ledger(store=SqliteGraphStore(path))
     summary = reopened.summary()
-    assert summary.totals[Kind.DATASET] == 2
+    assert summary.totals[Kind.DATASET] == 3
     assert summary.totals[Kind.DEPARTMENT] == 3
     assert reopened.search(text="营业执照", kinds=[], first=1)[0].entity.name == "营业执照"
 
