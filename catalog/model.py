@@ -184,6 +184,25 @@ class DatasetField:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FieldMapping:
+    """Column-level lineage: this dataset's `target_field` comes from the source's field."""
+
+    source_field: str
+    target_field: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Derivation:
+    """This dataset is derived from `source` by `job`, observed from `since` until `until`."""
+
+    source: str
+    job: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    fields: tuple[FieldMapping, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class Dataset:
     """A catalog entry (政务信息资源目录条目) provided by one department."""
 
@@ -204,6 +223,7 @@ class Dataset:
     publish_date: date | None = None
     source_system: str | None = None
     tags: tuple[str, ...] = ()
+    derived_from: tuple[Derivation, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,6 +7,7 @@ ISSUED_FROM, COLLECTS, PREFILLED_FROM, REQUIRES_MATERIAL, INCLUDES.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC
 
 from catalog.model import (
     KIND_OF,
@@ -15,6 +16,7 @@ from catalog.model import (
     DataElement,
     Dataset,
     Department,
+    Derivation,
     Entity,
     Kind,
     Matter,
@@ -38,6 +40,7 @@ class Rel:
     PREFILLED_FROM = "PREFILLED_FROM"
     REQUIRES_MATERIAL = "REQUIRES_MATERIAL"
     INCLUDES = "INCLUDES"
+    DERIVED_FROM = "DERIVED_FROM"
 
 
 ALL_RELATIONS: tuple[str, ...] = tuple(
@@ -80,6 +83,10 @@ def references(entity: Entity) -> list[Reference]:
             Reference(f"fields[{i}].dataElement", Kind.DATA_ELEMENT, f.data_element)
             for i, f in enumerate(entity.fields)
             if f.data_element
+        ]
+        out += [
+            Reference(f"derivedFrom[{i}].source", Kind.DATASET, d.source)
+            for i, d in enumerate(entity.derived_from)
         ]
     elif isinstance(entity, DataElement):
         if entity.authoritative_dataset:
@@ -151,6 +158,7 @@ def edges_of(entity: Entity) -> list[EdgeReplace]:
                 ],
             )
         )
+        out.append(EdgeReplace(me, Rel.DERIVED_FROM, [_derivation(d) for d in entity.derived_from]))
     elif isinstance(entity, DataElement):
         source = entity.authoritative_dataset
         out.append(
@@ -227,6 +235,17 @@ def edges_of(entity: Entity) -> list[EdgeReplace]:
             EdgeReplace(me, Rel.INCLUDES, [EdgeTarget(ref(Kind.MATTER, c)) for c in entity.matters])
         )
     return out
+
+
+def _derivation(d: Derivation) -> EdgeTarget:
+    props: dict[str, object] = {"job": d.job}
+    if d.since is not None:
+        props["since"] = d.since.astimezone(UTC).isoformat()
+    if d.until is not None:
+        props["until"] = d.until.astimezone(UTC).isoformat()
+    if d.fields:
+        props["fields"] = [{"source": m.source_field, "target": m.target_field} for m in d.fields]
+    return EdgeTarget(ref(Kind.DATASET, d.source), "", props)
 
 
 def owner_of(entity: Entity) -> str | None:

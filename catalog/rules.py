@@ -177,6 +177,30 @@ def _check_dataset(ds: Dataset, out: IssueCollector, p: str) -> None:
             "含敏感信息项的信息资源不能无条件开放",
             "a dataset with a sensitive field cannot be UNCONDITIONAL open",
         )
+    names = {f.name for f in ds.fields}
+    for i, d in enumerate(ds.derived_from):
+        if d.source == ds.code:
+            out.add(
+                f"{p}derivedFrom[{i}].source",
+                "SELF_DERIVED",
+                "信息资源不能由自身派生",
+                "a dataset cannot be derived from itself",
+            )
+        if d.since and d.until and d.until <= d.since:
+            out.add(
+                f"{p}derivedFrom[{i}].until",
+                "PERIOD",
+                "结束时间必须晚于开始时间",
+                "until must be after since",
+            )
+        for j, m in enumerate(d.fields):
+            if m.target_field not in names:
+                out.add(
+                    f"{p}derivedFrom[{i}].fields[{j}].targetField",
+                    "UNKNOWN_FIELD",
+                    f"本资源没有信息项“{m.target_field}”",
+                    f"this dataset has no field {m.target_field!r}",
+                )
     for i, f in enumerate(ds.fields):
         if f.length is not None and not 0 < f.length <= 1_000_000:
             out.add(

@@ -34,7 +34,7 @@ from graph.port import (
     VersionConflict,
 )
 from graph.text import tokens
-from graph.walk import directions, walk
+from graph.walk import hop_types, walk
 
 SCHEMA = (
     "CREATE CONSTRAINT node_identity IF NOT EXISTS"
@@ -399,9 +399,10 @@ class Neo4jGraphStore:
         depth: int,
         limit: int,
         as_of: str | None = None,
+        reverse_types: Sequence[str] = (),
     ) -> Traversal:
         """BFS one hop per query (frontier by element id) inside one read transaction."""
-        forwards, backwards = directions(direction)
+        out_types, in_types = hop_types(direction, types, reverse_types)
 
         def work(tx: ManagedTransaction) -> Traversal:
             record = tx.run(self._q(START_ID), label=start.label, code=start.code).single()
@@ -410,10 +411,10 @@ class Neo4jGraphStore:
 
             def hop(frontier: Sequence[str]) -> list[tuple[str, str, NodeRef, Edge]]:
                 out = []
-                for fwd, query in ((True, HOP_OUT), (False, HOP_IN)):
-                    if not (forwards if fwd else backwards):
+                for fwd, query, wanted in ((True, HOP_OUT, out_types), (False, HOP_IN, in_types)):
+                    if not wanted:
                         continue
-                    for r in tx.run(self._q(query), ids=list(frontier), types=list(types)):
+                    for r in tx.run(self._q(query), ids=list(frontier), types=wanted):
                         edge = Edge(
                             NodeRef(r["al"], r["ac"]),
                             r["type"],

@@ -194,10 +194,13 @@ class GraphStore(Protocol):
         depth: int,
         limit: int,
         as_of: str | None = None,
+        reverse_types: Sequence[str] = (),
     ) -> Traversal:
         """Breadth-first walk from `start` along edges of `types`, at most `depth` hops.
 
-        OUT follows edges forwards, IN backwards, BOTH either way. Cycles are walked once. With
+        OUT follows edges forwards, IN backwards, BOTH either way; `reverse_types` are followed
+        the other way round (for relations that point against the flow of data, such as a
+        system that PRODUCES a dataset). Cycles are walked once. With
         `as_of` (an RFC 3339 time) only edges whose `since`/`until` props contain it count.
         Stops after `limit` nodes (start excluded) and says so. Reads one consistent snapshot.
         """

@@ -38,7 +38,7 @@ from graph.port import (
     VersionConflict,
 )
 from graph.text import tokens
-from graph.walk import directions, walk
+from graph.walk import hop_types, walk
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS nodes (
@@ -404,21 +404,22 @@ class SqliteGraphStore:
         depth: int,
         limit: int,
         as_of: str | None = None,
+        reverse_types: Sequence[str] = (),
     ) -> Traversal:
         """BFS one hop per query (an indexed frontier lookup) inside one read snapshot."""
-        forwards, backwards = directions(direction)
-        type_list = json.dumps(list(types))
+        out_types, in_types = hop_types(direction, types, reverse_types)
         with self._read() as db:
             row = db.execute(SELECT_NODE_ID, (start.label, start.code)).fetchone()
             if row is None:
                 return Traversal(nodes={}, edges=[], truncated=False)
 
             def hop(frontier: Sequence[int]) -> list[tuple[int, int, NodeRef, Edge]]:
-                params = {"ids": json.dumps(list(frontier)), "types": type_list}
+                ids = json.dumps(list(frontier))
                 out = []
-                for fwd, query in ((True, HOP_OUT), (False, HOP_IN)):
-                    if not (forwards if fwd else backwards):
+                for fwd, query, wanted in ((True, HOP_OUT, out_types), (False, HOP_IN, in_types)):
+                    if not wanted:
                         continue
+                    params = {"ids": ids, "types": json.dumps(wanted)}
                     for src, dst, typ, key, props, sl, sc, dl, dc in db.execute(query, params):
                         source, target = NodeRef(sl, sc), NodeRef(dl, dc)
                         edge = Edge(

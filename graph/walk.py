@@ -59,6 +59,12 @@ def walk(
     )
 
 
-def directions(direction: Direction) -> tuple[bool, bool]:
-    """(follow edges forwards, follow edges backwards)."""
-    return direction in (Direction.OUT, Direction.BOTH), direction in (Direction.IN, Direction.BOTH)
+def hop_types(
+    direction: Direction, types: Sequence[str], reverse_types: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """(types to follow forwards, types to follow backwards) for a walk in `direction`."""
+    forwards = direction in (Direction.OUT, Direction.BOTH)
+    backwards = direction in (Direction.IN, Direction.BOTH)
+    out = [*(types if forwards else ()), *(reverse_types if backwards else ())]
+    back = [*(types if backwards else ()), *(reverse_types if forwards else ())]
+    return sorted(set(out)), sorted(set(back))

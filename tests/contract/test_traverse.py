@@ -59,12 +59,13 @@ def oracle(
     depth: int,
     limit: int,
     as_of: str | None,
+    reverse: frozenset[str] = frozenset(),
 ) -> tuple[dict[NodeRef, int], set[tuple[NodeRef, str, NodeRef, str]], bool]:
     """Plain BFS, written independently of the adapters."""
     live = [
         (s, t, d, since)
         for s, t, d, since in graph
-        if t in types and (as_of is None or not since or since <= as_of)
+        if (t in types or t in reverse) and (as_of is None or not since or since <= as_of)
     ]
     seen = {start: 0}
     used: set[tuple[NodeRef, str, NodeRef, str]] = set()
@@ -78,9 +79,13 @@ def oracle(
         for near in queue:
             for s, t, d, _since in live:
                 key = f"{s}>{d}"
-                if direction in (Direction.OUT, Direction.BOTH) and s == near:
+                forwards = direction in (Direction.OUT, Direction.BOTH)
+                backwards = direction in (Direction.IN, Direction.BOTH)
+                if t in reverse:
+                    forwards, backwards = backwards, forwards
+                if forwards and s == near:
                     steps.append((ref(d), t, key, d, (ref(s), t, ref(d), key)))
-                if direction in (Direction.IN, Direction.BOTH) and d == near:
+                if backwards and d == near:
                     steps.append((ref(s), t, key, s, (ref(s), t, ref(d), key)))
         for _far_ref, _t, _k, far, edge in sorted(steps):
             if far not in seen:
@@ -124,7 +129,8 @@ graphs = st.integers(min_value=2, max_value=14).flatmap(
     direction=st.sampled_from(list(Direction)),
     depth=st.integers(1, 6),
     limit=st.integers(1, 20),
-    types=st.sampled_from([("DERIVED_FROM",), TYPES]),
+    types=st.sampled_from([("DERIVED_FROM",), TYPES, ("PRODUCES",)]),
+    reverse=st.sampled_from([(), ("PRODUCES",)]),
     as_of=st.sampled_from([None, "2024-06-01T00:00:00+00:00"]),
 )
 def test_traverse_equals_plain_bfs(
@@ -135,10 +141,12 @@ def test_traverse_equals_plain_bfs(
     depth: int,
     limit: int,
     types: tuple[str, ...],
+    reverse: tuple[str, ...],
     as_of: str | None,
 ) -> None:
     nodes, edges = graph
     start %= nodes
+    types = tuple(t for t in types if t not in reverse)
     with fresh(backend) as store:
         load(store, nodes, edges)
         got = store.traverse(
@@ -148,9 +156,10 @@ def test_traverse_equals_plain_bfs(
             depth=depth,
             limit=limit,
             as_of=as_of,
+            reverse_types=reverse,
         )
     want_nodes, want_edges, want_cut = oracle(
-        edges, start, set(types), direction, depth, limit, as_of
+        edges, start, set(types), direction, depth, limit, as_of, frozenset(reverse)
     )
     assert dict(got.nodes) == want_nodes
     assert {(e.source, e.type, e.target, e.key) for e in got.edges} == want_edges
