@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from catalog.lineage import Lineage
 from catalog.mapping import from_props, to_props
 from catalog.model import (
     KIND_LABEL_ZH,
     KIND_OF,
     LIFECYCLE_ORDER,
     TYPE_OF,
+    Dataset,
     Department,
     Entity,
     Kind,
@@ -92,6 +94,7 @@ class Ledger:
     def __init__(self, *, store: GraphStore, clock: Callable[[], datetime] = utc_now) -> None:
         self._store = store
         self._clock = clock
+        self._lineage = Lineage(store=store)
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -275,8 +278,15 @@ class Ledger:
         to: Lifecycle,
         note: str = "",
         expected_version: int | None = None,
+        force: bool = False,
     ) -> Stored[Entity]:
-        """Move a system forward in its lifecycle, recording when and by whom."""
+        """Move a system forward in its lifecycle, recording when and by whom.
+
+        Decommissioning a system that others depend on is refused with the list of
+        dependants, unless an admin forces it.
+        """
+        if to is Lifecycle.DECOMMISSIONED:
+            self._check_dependants(principal, code, force=force)
         for attempt in range(_RETRIES):
             current = self._require(Kind.SYSTEM, code)
             system = current.entity
@@ -339,6 +349,29 @@ class Ledger:
         self._store.apply(changes=self._changes(entities, principal, expect_version=None))
         return len(entities)
 
+    def _check_dependants(self, principal: Principal, code: str, *, force: bool) -> None:
+        if force and not principal.is_admin:
+            raise Forbidden(
+                "只有管理员可以强制注销仍被依赖的系统",
+                "only an admin may force the decommissioning of a system others depend on",
+            )
+        if force:
+            return
+        impact = self._lineage.impact(root=ref(Kind.SYSTEM, code))
+        if impact.affected:
+            listed = "；".join(
+                f"{KIND_LABEL_ZH[k]}：{'、'.join(codes[:20])}"
+                for k, codes in impact.affected.items()
+            )
+            listed_en = "; ".join(
+                f"{k.value}: {', '.join(codes[:20])}" for k, codes in impact.affected.items()
+            )
+            raise Conflict(
+                f"系统仍被依赖，不能注销（{listed}）；如确需注销请由管理员强制执行",
+                f"the system still has dependants and cannot be decommissioned ({listed_en}); "
+                "an admin may force it",
+            )
+
     # -- helpers --------------------------------------------------------------------------
 
     def _require(self, kind: Kind, code: str) -> Stored[Entity]:
@@ -387,6 +420,16 @@ class Ledger:
                 for r in references(entity)
                 if (r.kind, r.code) not in batch
             ]
+        datasets = [e for e in entities if isinstance(e, Dataset)]
+        if any(d.derived_from for d in datasets):
+            by_code = {d.code: d for d in datasets}
+            for i, entity in enumerate(entities):
+                if isinstance(entity, Dataset) and entity.derived_from:
+                    prefix = f"[{i}]." if indexed else ""
+                    issues += [
+                        FieldIssue(prefix + x.path, x.code, x.message, x.message_en)
+                        for x in self._lineage.classification_issues([entity], by_code)
+                    ]
         broken = {i.path for i in issues}  # a malformed code is not looked up as well
         wanted = [w for w in wanted if w[0] not in broken]
         if wanted:
