@@ -84,6 +84,7 @@ class IrsGraphQL(GraphQL[Context, None]):
             ledger=services.ledger,
             loaders=Loaders(ledger=services.ledger, store=services.store),
             sharing=services.sharing,
+            lineage=services.lineage,
             backend_error=self.backend_error,
         )
 

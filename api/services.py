@@ -13,6 +13,7 @@ from access.records import migrate, records_engine
 from access.sharing import Sharing
 from api.settings import Settings
 from catalog.ledger import Ledger
+from catalog.lineage import Lineage
 from graph.port import GraphStore
 from graph.sqlite_store import SqliteGraphStore
 
@@ -32,6 +33,7 @@ class Services:
     clients: ClientRegistry
     policy: PolicyEngine
     sharing: Sharing
+    lineage: Lineage
 
     def close(self) -> None:
         self.store.close()
@@ -79,6 +81,7 @@ def build_services(settings: Settings) -> Services:
         clients=ClientRegistry(engine=engine),
         policy=policy,
         sharing=Sharing(engine=engine, ledger=ledger, policy=policy),
+        lineage=Lineage(store=store),
     )
 
 

@@ -111,6 +111,7 @@ def main() -> None:
                     ledger=services.ledger,
                     loaders=Loaders(ledger=services.ledger, store=services.store),
                     sharing=services.sharing,
+                    lineage=services.lineage,
                 )
                 t = time.perf_counter()
                 result = await schema.execute(

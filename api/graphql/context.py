@@ -10,6 +10,7 @@ from strawberry.types import Info as StrawberryInfo
 from access.sharing import Sharing
 from api.graphql.loaders import Loaders
 from catalog.ledger import Ledger
+from catalog.lineage import Lineage
 from catalog.principal import Principal
 
 
@@ -21,6 +22,7 @@ class Context:
     ledger: Ledger
     loaders: Loaders
     sharing: Sharing
+    lineage: Lineage
     backend_error: Callable[[str], None] = field(default=lambda _backend: None)
 
 

@@ -6,7 +6,7 @@ Input field names are the domain's (camelCased by strawberry), so conversion is 
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, datetime
 from typing import Any, get_args, get_type_hints
 
 import strawberry
@@ -145,6 +145,23 @@ class DatasetFieldInput:
     description: str = ""
 
 
+@strawberry.input(description="Column-level lineage of one derivation.")
+class FieldMappingInput:
+    source_field: str
+    target_field: str
+
+
+@strawberry.input(
+    description="This dataset is derived from `source` by `job`, from `since` until `until`."
+)
+class DerivationInput:
+    source: str
+    job: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    fields: list[FieldMappingInput] = strawberry.field(default_factory=list)
+
+
 @strawberry.input
 class DatasetInput:
     code: str
@@ -164,6 +181,7 @@ class DatasetInput:
     publish_date: date | None = None
     source_system: str | None = None
     tags: list[str] = strawberry.field(default_factory=list)
+    derived_from: list[DerivationInput] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -184,6 +202,7 @@ class DatasetPatch:
     publish_date: date | None = UNSET
     source_system: str | None = UNSET
     tags: list[str] | None = UNSET
+    derived_from: list[DerivationInput] | None = UNSET
 
 
 @strawberry.input

@@ -115,6 +115,7 @@ class Mutation:
         to: Lifecycle,
         note: str = "",
         expected_version: int | None = None,
+        force: bool = False,
     ) -> SystemResult:
         return _run(
             info,
@@ -124,6 +125,7 @@ class Mutation:
                 to=model.Lifecycle(to),
                 note=note,
                 expected_version=expected_version,
+                force=force,
             ),
         )
 

@@ -197,6 +197,27 @@ class DatasetField:
         return await _one(info, Kind.DATA_ELEMENT, self.data_element_code)
 
 
+@strawberry.type(
+    description="A derivation: the source dataset, the job, when it held, column mapping."
+)
+class Derivation:
+    source_code: str
+    job: str
+    since: datetime | None
+    until: datetime | None
+    field_mappings: list[FieldMapping]
+
+    @strawberry.field
+    async def source(self, info: Info) -> Dataset | None:
+        return await _one(info, Kind.DATASET, self.source_code)
+
+
+@strawberry.type
+class FieldMapping:
+    source_field: str
+    target_field: str
+
+
 @strawberry.type(description="信息资源: a catalog entry with the 政务信息资源目录 fields.")
 class Dataset(Owned):
     summary: str
@@ -213,6 +234,7 @@ class Dataset(Owned):
     publish_date: date | None
     source_system_code: str | None
     tags: list[str]
+    derived_from: list[Derivation]
 
     @classmethod
     def of(cls, s: model.Stored[Any]) -> Dataset:
@@ -245,6 +267,19 @@ class Dataset(Owned):
             publish_date=e.publish_date,
             source_system_code=e.source_system,
             tags=list(e.tags),
+            derived_from=[
+                Derivation(
+                    source_code=d.source,
+                    job=d.job,
+                    since=d.since,
+                    until=d.until,
+                    field_mappings=[
+                        FieldMapping(source_field=m.source_field, target_field=m.target_field)
+                        for m in d.fields
+                    ],
+                )
+                for d in e.derived_from
+            ],
         )
 
     @strawberry.field(description="The system that produces this dataset.")

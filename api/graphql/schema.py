@@ -20,6 +20,7 @@ from strawberry.extensions import (
 )
 
 from api.graphql.context import Context
+from api.graphql.lineage import LineageQuery
 from api.graphql.mutation import Mutation
 from api.graphql.query import Query
 from api.graphql.sharing import SharingMutation, SharingQuery
@@ -33,7 +34,9 @@ MASKED_MESSAGE = "Unexpected error; quote the correlationId / 内部错误，请
 
 def _is_expected(error: GraphQLError) -> bool:
     """Validation errors and our coded argument errors are shown; everything else masked."""
-    if error.original_error is None:
+    if error.original_error is None or isinstance(error.original_error, GraphQLError):
+        return True
+    if not error.path:  # a request error (bad variables): about the input, not our code
         return True
     return bool(error.extensions and "code" in error.extensions)
 
@@ -113,7 +116,7 @@ def build_schema(
 
 
 @strawberry.type(name="Query")
-class RootQuery(Query, SharingQuery):
+class RootQuery(Query, SharingQuery, LineageQuery):
     """Every read: the ledger and sharing authorizations."""
 
 
