@@ -224,6 +224,7 @@ class Dataset:
     source_system: str | None = None
     tags: tuple[str, ...] = ()
     derived_from: tuple[Derivation, ...] = ()
+    unregistered: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -203,6 +203,7 @@ class DatasetPatch:
     source_system: str | None = UNSET
     tags: list[str] | None = UNSET
     derived_from: list[DerivationInput] | None = UNSET
+    unregistered: bool | None = UNSET
 
 
 @strawberry.input

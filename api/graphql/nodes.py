@@ -235,6 +235,9 @@ class Dataset(Owned):
     source_system_code: str | None
     tags: list[str]
     derived_from: list[Derivation]
+    unregistered: bool = strawberry.field(
+        description="A placeholder made from lineage events, waiting for its owner to claim it."
+    )
 
     @classmethod
     def of(cls, s: model.Stored[Any]) -> Dataset:
@@ -267,6 +270,7 @@ class Dataset(Owned):
             publish_date=e.publish_date,
             source_system_code=e.source_system,
             tags=list(e.tags),
+            unregistered=e.unregistered,
             derived_from=[
                 Derivation(
                     source_code=d.source,

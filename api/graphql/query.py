@@ -63,6 +63,7 @@ class DatasetFilter(CommonFilter):
     update_cycle: UpdateCycle | None = None
     format: DataFormat | None = None
     source_system: str | None = None
+    unregistered: bool | None = None
 
 
 @strawberry.input

@@ -33,6 +33,23 @@ export const EDGE_TYPES = {
   FIELD_LINEAGE: "字段血缘",
 };
 
+// Relations stored from the consumer to its provider (a dataset DERIVED_FROM its source, a
+// licence type ISSUED_FROM a dataset, a matter's form PREFILLED_FROM a dataset, a matter that
+// REQUIRES_MATERIAL a licence, a data element's AUTHORITATIVE_SOURCE). Data flows the other
+// way, and arrows are drawn the way data flows: from upstream to downstream.
+const AGAINST_FLOW = new Set([
+  "DERIVED_FROM",
+  "ISSUED_FROM",
+  "PREFILLED_FROM",
+  "REQUIRES_MATERIAL",
+  "AUTHORITATIVE_SOURCE",
+]);
+
+/** [upstream id, downstream id] of an edge: where its data comes from and goes to. */
+export function flowEnds(edge) {
+  return AGAINST_FLOW.has(edge.type) ? [edge.targetId, edge.sourceId] : [edge.sourceId, edge.targetId];
+}
+
 export function kindOf(typename) {
   return KINDS[typename] || { zh: typename || "未知", en: typename || "Unknown", cls: "k-other" };
 }
@@ -227,25 +244,31 @@ function layerTitle(layer) {
   return layer < 0 ? `上游 ${-layer} · Upstream` : `下游 ${layer} · Downstream`;
 }
 
-function edgePath(a, b, la, lb) {
+function bezierAt([x0, y0, x1, y1, x2, y2, x3, y3], t) {
+  const u = 1 - t;
+  const w = [u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t];
+  return { x: w[0] * x0 + w[1] * x1 + w[2] * x2 + w[3] * x3, y: w[0] * y0 + w[1] * y1 + w[2] * y2 + w[3] * y3 };
+}
+
+/** The curve from node box `a` to `b`; `toward` (0..1) says where along it the label sits. */
+function edgeCurve(a, b, la, lb, toward) {
   const ay = a.y + NODE_H / 2;
   const by = b.y + NODE_H / 2;
-  if (la < lb) {
-    const x1 = a.x + NODE_W;
-    const x2 = b.x;
+  let pts;
+  if (la !== lb) {
+    const x1 = la < lb ? a.x + NODE_W : a.x;
+    const x2 = la < lb ? b.x : b.x + NODE_W;
     const c = (x2 - x1) / 2;
-    return { d: `M${x1},${ay} C${x1 + c},${ay} ${x2 - c},${by} ${x2},${by}`, mx: (x1 + x2) / 2, my: (ay + by) / 2 };
+    pts = [x1, ay, x1 + c, ay, x2 - c, by, x2, by];
+  } else {
+    // Same column: a loop out to the right.
+    const x = a.x + NODE_W;
+    const bulge = 40 + Math.min(60, Math.abs(by - ay) / 4);
+    pts = [x, ay, x + bulge, ay, x + bulge, by, x, by];
   }
-  if (la > lb) {
-    const x1 = a.x;
-    const x2 = b.x + NODE_W;
-    const c = (x1 - x2) / 2;
-    return { d: `M${x1},${ay} C${x1 - c},${ay} ${x2 + c},${by} ${x2},${by}`, mx: (x1 + x2) / 2, my: (ay + by) / 2 };
-  }
-  // Same column: a loop out to the right.
-  const x = a.x + NODE_W;
-  const bulge = 40 + Math.min(60, Math.abs(by - ay) / 4);
-  return { d: `M${x},${ay} C${x + bulge},${ay} ${x + bulge},${by} ${x},${by}`, mx: x + bulge * 0.75, my: (ay + by) / 2 };
+  const [x0, y0, x1, y1, x2, y2, x3, y3] = pts;
+  const mid = bezierAt(pts, toward);
+  return { d: `M${x0},${y0} C${x1},${y1} ${x2},${y2} ${x3},${y3}`, mx: mid.x, my: mid.y };
 }
 
 function edgeTooltip(model, edges) {
@@ -300,29 +323,35 @@ export function render(container, model, { selectedId = null, busyId = null, onA
   }
   svg.append(headers);
 
+  // One curve per (upstream, downstream) pair, drawn the way data flows.
   const pairs = new Map();
+  const degree = new Map();
   for (const e of model.edges.values()) {
-    const key = `${e.sourceId}|${e.targetId}`;
-    if (!pairs.has(key)) pairs.set(key, []);
-    pairs.get(key).push(e);
+    const [from, to] = flowEnds(e);
+    const key = `${from}|${to}`;
+    if (!pairs.has(key)) pairs.set(key, { from, to, edges: [] });
+    pairs.get(key).edges.push(e);
+  }
+  for (const { from, to } of pairs.values()) {
+    degree.set(from, (degree.get(from) || 0) + 1);
+    degree.set(to, (degree.get(to) || 0) + 1);
   }
   const edgeLayer = el("g", { class: "edges" });
   const labelLayer = el("g", { class: "edge-labels" });
-  for (const edges of pairs.values()) {
-    const { sourceId, targetId } = edges[0];
-    const a = positions.get(sourceId);
-    const b = positions.get(targetId);
+  for (const { from, to, edges } of pairs.values()) {
+    const a = positions.get(from);
+    const b = positions.get(to);
     if (!a || !b) continue;
-    const la = model.nodes.get(sourceId).layer;
-    const lb = model.nodes.get(targetId).layer;
-    const { d, mx, my } = edgePath(a, b, la, lb);
+    // Labels sit near the end with fewer edges, so a fan of edges keeps its labels apart.
+    const toward = (degree.get(from) || 0) > (degree.get(to) || 0) ? 0.75 : 0.25;
+    const { d, mx, my } = edgeCurve(a, b, model.nodes.get(from).layer, model.nodes.get(to).layer, toward);
     const types = [...new Set(edges.map((e) => e.type))];
     const ended = edges.every((e) => e.until);
-    const touchesSelected = selectedId && (sourceId === selectedId || targetId === selectedId);
+    const touchesSelected = selectedId && (from === selectedId || to === selectedId);
     const g = el("g", {
       class: `edge${ended ? " ended" : ""}${touchesSelected ? " hot" : ""}`,
-      "data-source": sourceId,
-      "data-target": targetId,
+      "data-from": from,
+      "data-to": to,
       "data-types": types.join(" "),
     });
     g.append(el("title", {}, edgeTooltip(model, edges)));
