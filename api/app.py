@@ -85,6 +85,7 @@ class IrsGraphQL(GraphQL[Context, None]):
             loaders=Loaders(ledger=services.ledger, store=services.store),
             sharing=services.sharing,
             lineage=services.lineage,
+            once_only=services.once_only,
             backend_error=self.backend_error,
         )
 

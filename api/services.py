@@ -14,6 +14,7 @@ from access.sharing import Sharing
 from api.settings import Settings
 from catalog.ledger import Ledger
 from catalog.lineage import Lineage
+from catalog.once_only import OnceOnly
 from graph.port import GraphStore
 from graph.sqlite_store import SqliteGraphStore
 
@@ -34,6 +35,7 @@ class Services:
     policy: PolicyEngine
     sharing: Sharing
     lineage: Lineage
+    once_only: OnceOnly
 
     def close(self) -> None:
         self.store.close()
@@ -82,6 +84,7 @@ def build_services(settings: Settings) -> Services:
         policy=policy,
         sharing=Sharing(engine=engine, ledger=ledger, policy=policy),
         lineage=Lineage(store=store),
+        once_only=OnceOnly(store=store),
     )
 
 

@@ -112,6 +112,7 @@ def main() -> None:
                     loaders=Loaders(ledger=services.ledger, store=services.store),
                     sharing=services.sharing,
                     lineage=services.lineage,
+                    once_only=services.once_only,
                 )
                 t = time.perf_counter()
                 result = await schema.execute(

@@ -11,6 +11,7 @@ from access.sharing import Sharing
 from api.graphql.loaders import Loaders
 from catalog.ledger import Ledger
 from catalog.lineage import Lineage
+from catalog.once_only import OnceOnly
 from catalog.principal import Principal
 
 
@@ -23,6 +24,7 @@ class Context:
     loaders: Loaders
     sharing: Sharing
     lineage: Lineage
+    once_only: OnceOnly
     backend_error: Callable[[str], None] = field(default=lambda _backend: None)
 
 

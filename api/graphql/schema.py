@@ -22,6 +22,7 @@ from strawberry.extensions import (
 from api.graphql.context import Context
 from api.graphql.lineage import LineageQuery
 from api.graphql.mutation import Mutation
+from api.graphql.once_only import OnceOnlyQuery
 from api.graphql.query import Query
 from api.graphql.sharing import SharingMutation, SharingQuery
 from graph.port import BackendUnavailable
@@ -116,7 +117,7 @@ def build_schema(
 
 
 @strawberry.type(name="Query")
-class RootQuery(Query, SharingQuery, LineageQuery):
+class RootQuery(Query, SharingQuery, LineageQuery, OnceOnlyQuery):
     """Every read: the ledger and sharing authorizations."""
 
 

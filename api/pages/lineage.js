@@ -1,7 +1,7 @@
 // 血缘关系浏览 / lineage explorer: token prompt, resource search, drawing, expansion, controls.
 
 import { ApiError, LINEAGE_QUERY, ME_QUERY, SEARCH_QUERY, forgetToken, getToken, gql, setToken } from "./lineage-api.js";
-import { KINDS, LineageModel, edgeTypeLabel, kindOf, render, shanghaiTime } from "./lineage-graph.js";
+import { KINDS, LineageModel, edgeTypeLabel, flowEnds, kindOf, render, shanghaiTime } from "./lineage-graph.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -312,12 +312,13 @@ function renderDetails() {
   const kind = kindOf(node.typename);
   const side = node.layer === 0 ? "起点 root" : node.layer < 0 ? `上游第 ${-node.layer} 层 upstream` : `下游第 ${node.layer} 层 downstream`;
   const rows = model.edgesOf(node.id).map((e) => {
-    const outgoing = e.sourceId === node.id;
-    const other = model.nodes.get(outgoing ? e.targetId : e.sourceId);
+    const [from, to] = flowEnds(e);
+    const downstream = from === node.id;
+    const other = model.nodes.get(downstream ? to : from);
     return h(
       "li",
       {},
-      h("span", { class: "dir" }, outgoing ? "→" : "←"),
+      h("span", { class: "dir", title: downstream ? "流向下游 flows to" : "来自上游 comes from" }, downstream ? "→ 下游" : "← 上游"),
       " ",
       h("b", {}, other ? other.name : "?"),
       " ",
