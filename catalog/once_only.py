@@ -6,7 +6,8 @@ authoritative source is a redundant collection; the prefill plan names the sourc
 field; a required material whose e-license type is shareable can be waived (免提交). The
 once-only score of a matter is the share of its data items (bound form fields + materials)
 that are neither redundant collections nor waivable materials still demanded; departments and
-the city aggregate over their matters.
+the city aggregate over their matters. A matter of the department that owns the authoritative
+source is where that source collects the data (企业设立登记 fills 市场主体登记信息): not redundant.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class PrefillMode(StrEnum):
     PREFILLED = "PREFILLED"  # already prefilled from a named source
     SUGGESTED = "SUGGESTED"  # collected by hand, but a source could fill it
     MUST_COLLECT = "MUST_COLLECT"  # no shareable source: the applicant is the first source
+    SOURCE_OF_TRUTH = "SOURCE_OF_TRUTH"  # this matter is where the authoritative source collects it
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,10 @@ class OnceOnly:
 
     @staticmethod
     def _matter(
-        m: Matter, elements: dict[str, DataElement], sources: set[str], certificates: set[str]
+        m: Matter,
+        elements: dict[str, DataElement],
+        sources: dict[str, str | None],
+        certificates: set[str],
     ) -> MatterReport:
         report = MatterReport(matter=m.code, department=m.department)
         for f in m.form_fields:
@@ -160,6 +165,8 @@ class OnceOnly:
             available = source if source in sources else None
             if f.collection is CollectionMode.PREFILL:
                 step = PrefillStep(f.name, f.data_element, PrefillMode.PREFILLED, f.prefill_source)
+            elif available and sources[available] == m.department:
+                step = PrefillStep(f.name, f.data_element, PrefillMode.SOURCE_OF_TRUTH, available)
             elif available:
                 step = PrefillStep(f.name, f.data_element, PrefillMode.SUGGESTED, available)
                 report.redundant.append(step)
@@ -172,14 +179,12 @@ class OnceOnly:
                 report.waivable.append(code)
         return report
 
-    def _shareable_datasets(self, codes: set[str | None]) -> set[str]:
+    def _shareable_datasets(self, codes: set[str | None]) -> dict[str, str | None]:
+        """Shareable datasets among `codes`, with their owning department."""
         wanted = [ref(Kind.DATASET, c) for c in codes if c]
         nodes = self._store.get_nodes(refs=wanted)
-        return {
-            r.code
-            for r, n in nodes.items()
-            if n.props.get("sharing_type") != SharingType.NOT_SHARED.value
-        }
+        shared = SharingType.NOT_SHARED.value
+        return {r.code: n.owner for r, n in nodes.items() if n.props.get("sharing_type") != shared}
 
     def _shareable_certificates(self, codes: set[str]) -> set[str]:
         nodes = self._store.get_nodes(refs=[ref(Kind.CERTIFICATE_TYPE, c) for c in codes])

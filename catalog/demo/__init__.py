@@ -18,6 +18,7 @@ from catalog.demo.datasets_social import social_datasets
 from catalog.demo.datasets_space import space_datasets
 from catalog.demo.departments import departments
 from catalog.demo.elements import data_elements
+from catalog.demo.lineage import with_lineage
 from catalog.demo.matters_business import business_matters
 from catalog.demo.matters_people import people_matters
 from catalog.demo.matters_social import social_matters
@@ -30,21 +31,23 @@ from catalog.model import Entity
 def demo_entities() -> list[Entity]:
     """Every demo entity, departments first, in an order a bulk load accepts."""
     matters = [*people_matters(), *social_matters(), *business_matters(), *space_matters()]
-    return [
-        *departments(),
-        *components(),
-        *systems(),
-        *data_elements(),
-        *platform_datasets(),
-        *civil_datasets(),
-        *health_education_datasets(),
-        *social_datasets(),
-        *business_datasets(),
-        *space_datasets(),
-        *certificate_types(),
-        *matters,
-        *one_things(matters),
-    ]
+    return with_lineage(
+        [
+            *departments(),
+            *components(),
+            *systems(),
+            *data_elements(),
+            *platform_datasets(),
+            *civil_datasets(),
+            *health_education_datasets(),
+            *social_datasets(),
+            *business_datasets(),
+            *space_datasets(),
+            *certificate_types(),
+            *matters,
+            *one_things(matters),
+        ]
+    )
 
 
 __all__ = ["demo_entities"]

@@ -63,6 +63,12 @@ async def test_redundant_collection_prefill_plan_and_waivable_materials(
     assert matter["items"] == 4 and matter["score"] == 0.5
     city = (await api.gql(REPORT, {}, as_="auditor"))["data"]["collectOnce"]
     assert city["matterCount"] == 2 and city["city"]["items"] == 6
+    # the registering department's own matter is where its authoritative source collects the data
+    own = next(m for m in city["matters"] if m["matterCode"] == "MAT-SCJG-1")
+    assert own["prefillPlan"] == [
+        {"fieldName": "统一社会信用代码", "mode": "SOURCE_OF_TRUTH", "sourceCode": "DS-SCJG-1"}
+    ]
+    assert own["redundantCollections"] == []
     usage = await api.gql(
         '{ dataElementUsage(code: "DE0001") { authoritativeSource { code } collectedBy { matterCode fieldName mode } } }'
     )
