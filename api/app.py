@@ -20,6 +20,7 @@ from api.graphql.context import Context
 from api.graphql.loaders import Loaders
 from api.graphql.schema import build_schema
 from api.observability import Metrics, RequestObserver
+from api.pages import page_routes
 from api.services import Services
 from graph.port import BackendUnavailable
 
@@ -182,6 +183,7 @@ def create_app(services: Services) -> ASGIApp:
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            *page_routes(),
         ],
         lifespan=lifespan,
     )

@@ -371,10 +371,19 @@ function renderDetails() {
   );
 }
 
+// Changing a control redraws from the root (expansions were made with the old settings).
+let controlTimer = 0;
 for (const control of [ui.direction, ui.depth, ui.asOf]) {
   control.addEventListener("change", () => {
-    writeHash();
-    if (state.rootId) loadRoot();
+    clearTimeout(controlTimer);
+    // A date being typed fires "change" per complete value (0002-…, 0020-…): wait for a pause.
+    controlTimer = setTimeout(
+      () => {
+        writeHash();
+        if (state.rootId) loadRoot();
+      },
+      control === ui.asOf ? 400 : 0,
+    );
   });
 }
 
