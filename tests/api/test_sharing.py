@@ -211,17 +211,28 @@ async def test_role_operation_matrix(api: Api, role: str, operation: str, allowe
         assert outcome == "Forbidden"
 
 
-async def test_unreachable_policy_engine_refuses_and_changes_nothing(api: Api, services: Any) -> None:
+async def test_unreachable_policy_engine_refuses_and_changes_nothing(
+    api: Api, services: Any
+) -> None:
     from access.policy_opa import OpaPolicyEngine
 
     request = await submit(api)
     pending = next(i["id"] for i in request["items"] if i["resourceCode"] == "DS-GAJ-1")
     services.policy.close()
-    services.sharing._policy = OpaPolicyEngine(url="http://127.0.0.1:9", timeout=0.2)  # nothing listens
-    body = await api.gql('mutation($id: ID!) { approveRequestItem(itemId: $id) { __typename ... on Problem { code message messageEn } } }',
-                         {"id": pending}, as_="gaj")
+    services.sharing._policy = OpaPolicyEngine(
+        url="http://127.0.0.1:9", timeout=0.2
+    )  # nothing listens
+    body = await api.gql(
+        "mutation($id: ID!) { approveRequestItem(itemId: $id) { __typename ... on Problem { code message messageEn } } }",
+        {"id": pending},
+        as_="gaj",
+    )
     assert body["data"]["approveRequestItem"]["code"] == "UNAVAILABLE"
-    dry = await api.gql(DRY_RUN, {"code": "DS-SCJG-1", "purpose": "食品经营许可审批", "fields": []}, as_="integrator")
+    dry = await api.gql(
+        DRY_RUN,
+        {"code": "DS-SCJG-1", "purpose": "食品经营许可审批", "fields": []},
+        as_="integrator",
+    )
     assert dry["data"]["policyDecision"]["code"] == "UNAVAILABLE"
     queue = await api.gql("{ approvalQueue { totalCount } }", as_="gaj")
     assert queue["data"]["approvalQueue"]["totalCount"] == 1  # still pending: nothing was granted
