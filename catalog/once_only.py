@@ -12,15 +12,16 @@ source is where that source collects the data (企业设立登记 fills 市场�
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
+from typing import Any
 
 from catalog.mapping import from_props
 from catalog.model import (
     CollectionMode,
     DataElement,
     Kind,
-    Matter,
     SharingType,
 )
 from catalog.relations import Rel, ref
@@ -46,20 +47,58 @@ class PrefillStep:
     source: str | None
 
 
-@dataclass
-class MatterReport:
-    """Once-only findings for one matter."""
+Authority = dict[str, tuple[str, str | None]]  # element → (shareable source, its owner)
 
-    matter: str
-    department: str
-    items: int = 0
-    redundant: list[PrefillStep] = field(default_factory=list)
-    plan: list[PrefillStep] = field(default_factory=list)
-    waivable: list[str] = field(default_factory=list)
+
+class MatterReport:
+    """Once-only findings for one matter: counts at once, the per-field plan on demand (a
+    city-wide report tallies every matter but details only the ones it shows)."""
+
+    def __init__(self, props: dict[str, Any], authority: Authority, certificates: set[str]) -> None:
+        self._props = props
+        self._authority = authority
+        self.matter: str = props["code"]
+        self.department: str = props["department"]
+        fields = [f for f in props.get("form_fields", []) if f.get("data_element")]
+        self.waivable: list[str] = [c for c in props.get("materials", []) if c in certificates]
+        self.items = len(fields) + len(props.get("materials", []))
+        self.redundant_count = sum(
+            1
+            for f in fields
+            if f.get("collection") != CollectionMode.PREFILL.value
+            and (found := authority.get(f["data_element"])) is not None
+            and found[1] != self.department
+        )
 
     @property
     def score(self) -> float:
-        return score(self.items, len(self.redundant) + len(self.waivable))
+        return score(self.items, self.redundant_count + len(self.waivable))
+
+    @cached_property
+    def plan(self) -> list[PrefillStep]:
+        """How each bound form field gets its value."""
+        steps = []
+        for f in self._props.get("form_fields", []):
+            element = f.get("data_element")
+            if not element:
+                continue
+            found = self._authority.get(element)
+            if f.get("collection") == CollectionMode.PREFILL.value:
+                steps.append(
+                    PrefillStep(f["name"], element, PrefillMode.PREFILLED, f.get("prefill_source"))
+                )
+            elif found is not None and found[1] == self.department:
+                steps.append(PrefillStep(f["name"], element, PrefillMode.SOURCE_OF_TRUTH, found[0]))
+            elif found is not None:
+                steps.append(PrefillStep(f["name"], element, PrefillMode.SUGGESTED, found[0]))
+            else:
+                steps.append(PrefillStep(f["name"], element, PrefillMode.MUST_COLLECT, None))
+        return steps
+
+    @property
+    def redundant(self) -> list[PrefillStep]:
+        """Fields collected by hand although a shareable authoritative source could fill them."""
+        return [s for s in self.plan if s.mode is PrefillMode.SUGGESTED]
 
 
 @dataclass(frozen=True)
@@ -97,8 +136,8 @@ def score(items: int, lost: int) -> float:
     return 1.0 if items == 0 else round((items - lost) / items, 4)
 
 
-def _all(store: GraphStore, kind: Kind, owner: str | None = None) -> list[dict[str, object]]:
-    out: list[dict[str, object]] = []
+def _all(store: GraphStore, kind: Kind, owner: str | None = None) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     after: str | None = None
     while True:
         page = store.find_nodes(query=NodeQuery(kind.value, owner=owner), after=after, limit=PAGE)
@@ -117,28 +156,28 @@ class OnceOnly:
     def report(self, *, department: str | None = None, matter: str | None = None) -> OnceOnlyReport:
         """Redundant collections, prefill plans, waivable materials and scores."""
         if matter is not None:
-            node = self._store.get_nodes(refs=[ref(Kind.MATTER, matter)]).get(
-                ref(Kind.MATTER, matter)
-            )
-            matters = [from_props(Matter, dict(node.props))] if node else []
+            key = ref(Kind.MATTER, matter)
+            node = self._store.get_nodes(refs=[key]).get(key)
+            matters = [dict(node.props)] if node else []
         else:
-            matters = [from_props(Matter, p) for p in _all(self._store, Kind.MATTER, department)]
-        elements = {
-            e.code: e
-            for e in (from_props(DataElement, p) for p in _all(self._store, Kind.DATA_ELEMENT))
+            matters = _all(self._store, Kind.MATTER, department)
+        elements = _all(self._store, Kind.DATA_ELEMENT)
+        sources = self._shareable_datasets({e.get("authoritative_dataset") for e in elements})
+        authority: Authority = {
+            e["code"]: (e["authoritative_dataset"], sources[e["authoritative_dataset"]])
+            for e in elements
+            if e.get("authoritative_dataset") in sources
         }
-        sources = self._shareable_datasets(
-            {e.authoritative_dataset for e in elements.values()}
-            | {f.prefill_source for m in matters for f in m.form_fields}
+        certificates = self._shareable_certificates(
+            {c for m in matters for c in m.get("materials", [])}
         )
-        certificates = self._shareable_certificates({c for m in matters for c in m.materials})
-        reports = [self._matter(m, elements, sources, certificates) for m in matters]
+        reports = [MatterReport(m, authority, certificates) for m in matters]
         departments: dict[str, AreaScore] = {}
         for r in reports:
             old = departments.get(r.department, AreaScore(0, 0, 0))
             departments[r.department] = AreaScore(
                 old.items + r.items,
-                old.redundant + len(r.redundant),
+                old.redundant + r.redundant_count,
                 old.waivable + len(r.waivable),
             )
         city = AreaScore(
@@ -147,37 +186,6 @@ class OnceOnly:
             sum(a.waivable for a in departments.values()),
         )
         return OnceOnlyReport(reports, dict(sorted(departments.items())), city)
-
-    @staticmethod
-    def _matter(
-        m: Matter,
-        elements: dict[str, DataElement],
-        sources: dict[str, str | None],
-        certificates: set[str],
-    ) -> MatterReport:
-        report = MatterReport(matter=m.code, department=m.department)
-        for f in m.form_fields:
-            if not f.data_element:
-                continue
-            report.items += 1
-            element = elements.get(f.data_element)
-            source = element.authoritative_dataset if element else None
-            available = source if source in sources else None
-            if f.collection is CollectionMode.PREFILL:
-                step = PrefillStep(f.name, f.data_element, PrefillMode.PREFILLED, f.prefill_source)
-            elif available and sources[available] == m.department:
-                step = PrefillStep(f.name, f.data_element, PrefillMode.SOURCE_OF_TRUTH, available)
-            elif available:
-                step = PrefillStep(f.name, f.data_element, PrefillMode.SUGGESTED, available)
-                report.redundant.append(step)
-            else:
-                step = PrefillStep(f.name, f.data_element, PrefillMode.MUST_COLLECT, None)
-            report.plan.append(step)
-        for code in m.materials:
-            report.items += 1
-            if code in certificates:
-                report.waivable.append(code)
-        return report
 
     def _shareable_datasets(self, codes: set[str | None]) -> dict[str, str | None]:
         """Shareable datasets among `codes`, with their owning department."""
