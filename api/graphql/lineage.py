@@ -137,8 +137,35 @@ def _problem(exc: Exception) -> Any:
     return problem
 
 
+@strawberry.type(
+    description="A classification conflict along lineage, with the chain that causes it."
+)
+class ClassificationConflict:
+    dataset_code: str
+    code: str
+    message: str
+    message_en: str
+
+    @strawberry.field
+    async def dataset(self, info: Info) -> Dataset | None:
+        return (await _nodes(info, [ref(Kind.DATASET, self.dataset_code)])).get(
+            ref(Kind.DATASET, self.dataset_code)
+        )
+
+
 @strawberry.type
 class LineageQuery:
+    @strawberry.field(
+        description="Derived datasets graded below a source, or 无条件共享 from 不予共享 data."
+    )
+    def classification_conflicts(self, info: Info) -> list[ClassificationConflict]:
+        return [
+            ClassificationConflict(
+                dataset_code=code, code=i.code, message=i.message, message_en=i.message_en
+            )
+            for code, i in info.context.lineage.conflicts()
+        ]
+
     @strawberry.field(
         description="Upstream and/or downstream of a resource, to `depth` hops, as of a time."
     )

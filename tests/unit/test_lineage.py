@@ -177,3 +177,14 @@ def test_decommissioning_a_depended_on_system_needs_an_admin_and_force(ledger: L
         principal=SYSTEM_PRINCIPAL, code="SYS-SCJG-1", to=Lifecycle.DECOMMISSIONED, force=True
     )
     assert moved.entity.lifecycle is Lifecycle.DECOMMISSIONED  # type: ignore[union-attr]
+
+
+def test_conflicts_that_arise_later_are_reported(ledger: Ledger) -> None:
+    assert lineage(ledger).conflicts() == []
+    source = ledger.get(kind=Kind.DATASET, code="DS-SCJG-1")
+    assert source is not None
+    ledger.load(
+        principal=SYSTEM_PRINCIPAL, entities=[dataclasses.replace(source.entity, grade=Grade.CORE)]
+    )  # type: ignore[type-var]
+    found = lineage(ledger).conflicts()
+    assert [(code, issue.code) for code, issue in found] == [("DS-A", "GRADE_BELOW_SOURCE")]
