@@ -20,6 +20,7 @@ from api.graphql.context import Context
 from api.graphql.loaders import Loaders
 from api.graphql.schema import build_schema
 from api.observability import Metrics, RequestObserver
+from api.openlineage_route import openlineage_route
 from api.pages import page_routes
 from api.services import Services
 from graph.port import BackendUnavailable
@@ -184,6 +185,7 @@ def create_app(services: Services) -> ASGIApp:
             Route("/metrics", metrics_endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             *page_routes(),
+            openlineage_route(services),
         ],
         lifespan=lifespan,
     )

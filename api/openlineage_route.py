@@ -1,0 +1,285 @@
+"""POST /api/v1/lineage: the OpenLineage HTTP endpoint, so pipelines report lineage directly.
+
+Authenticated like /graphql (``Authorization: Bearer <token>``; the openlineage-python client
+sends it as its api key). Admins and department operators may post; an admin whose event
+creates placeholders names their owner in the ``X-IRS-Department`` header. Bodies are JSON
+(optionally gzip-encoded), at most 1 MiB. Answers:
+
+- 201 a COMPLETE event changed lineage, 200 it was already known (nothing written);
+- 202 any other event type (START, RUNNING, ABORT, FAIL, OTHER, none) or a JobEvent /
+  DatasetEvent: validated, acknowledged, not stored, lineage unchanged;
+- 400 malformed event (every bad JSON path listed), 401, 403, 413, 415, 422 the ledger's
+  rules refuse the merged result (e.g. classification along lineage), 409, 503.
+
+Every error body is ``{code, message, messageEn, issues?: [{path, code, message, messageEn}]}``.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from typing import Any
+
+import orjson
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from api.services import Services
+from catalog.openlineage import (
+    CATALOG_NAMESPACE,
+    DepartmentRequired,
+    IntakeResult,
+    OpenLineageIntake,
+    named_datasets,
+    static_event_kind,
+)
+from catalog.principal import Principal
+from catalog.problems import FieldIssue, Problem, ValidationFailed
+from graph.port import BackendUnavailable
+
+LINEAGE_PATH = "/api/v1/lineage"
+MAX_BODY = 1 << 20
+DEPARTMENT_HEADER = "X-IRS-Department"
+log = logging.getLogger("irs.openlineage")
+
+
+class _Refused(Exception):
+    """An HTTP-level refusal carrying its ready response."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def _error(
+    status: int, code: str, zh: str, en: str, issues: tuple[FieldIssue, ...] = ()
+) -> JSONResponse:
+    body: dict[str, Any] = {"code": code, "message": zh, "messageEn": en}
+    if issues:
+        body["issues"] = [
+            {"path": i.path, "code": i.code, "message": i.message, "messageEn": i.message_en}
+            for i in issues
+        ]
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _problem(exc: Problem) -> JSONResponse:
+    if isinstance(exc, DepartmentRequired):
+        return _error(
+            400,
+            exc.code,
+            f"事件需要新建占位资源，请在 {DEPARTMENT_HEADER} 头中给出所属部门的统一社会信用代码"
+            f"（{exc.given or '未提供'} 不是已登记的部门）",
+            f"the event creates placeholder datasets: name their owning department's unified "
+            f"social credit code in the {DEPARTMENT_HEADER} header ({exc.given or 'none given'} "
+            "is not a registered department)",
+            (FieldIssue(DEPARTMENT_HEADER, exc.code, exc.message, exc.message_en),),
+        )
+    if isinstance(exc, ValidationFailed):  # InvalidEvent is 400; the ledger's rules are 422
+        status = 400 if exc.code == "INVALID_EVENT" else 422
+        return _error(status, exc.code, exc.message, exc.message_en, exc.issues)
+    statuses = {"FORBIDDEN": 403, "CONFLICT": 409, "NOT_FOUND": 404, "UNAVAILABLE": 503}
+    return _error(statuses.get(exc.code, 400), exc.code, exc.message, exc.message_en)
+
+
+async def _principal(services: Services, request: Request) -> Principal:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    try:
+        principal = (
+            await run_in_threadpool(services.clients.authenticate, token.strip())
+            if scheme.lower() == "bearer"
+            else None
+        )
+    except SQLAlchemyError:  # records database down: refuse, never let anyone through
+        raise _Refused(
+            _error(
+                503,
+                "UNAVAILABLE",
+                "后端服务暂不可用（记录库），请稍后重试",
+                "a backend service is unavailable (records database); retry later",
+            )
+        ) from None
+    if principal is None:
+        raise _Refused(
+            _error(
+                401,
+                "UNAUTHENTICATED",
+                "缺少或无效的访问令牌：请在 Authorization 头中提供 Bearer 令牌"
+                "（用 irs clients create 生成）",
+                "missing or invalid bearer token: send 'Authorization: Bearer <token>' "
+                "(create one with `irs clients create`)",
+            )
+        )
+    return principal
+
+
+def _too_large(limit: int) -> _Refused:
+    return _Refused(
+        _error(
+            413,
+            "PAYLOAD_TOO_LARGE",
+            f"请求体不能超过 {limit} 字节",
+            f"the body must be at most {limit} bytes",
+        )
+    )
+
+
+async def _body(request: Request, limit: int) -> object:
+    """The decoded JSON body, read at most `limit` bytes (also after gunzip)."""
+    media = request.headers.get("content-type", "application/json").lower()
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if "json" not in media or encoding not in ("identity", "gzip"):
+        raise _Refused(
+            _error(
+                415,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "请求体应为 JSON（Content-Type: application/json，可用 gzip 压缩）",
+                "the body must be JSON (Content-Type: application/json, optionally gzip)",
+            )
+        )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    raw = bytearray()
+    try:
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > limit:
+                raise _too_large(limit)
+    except ClientDisconnect:
+        raise _Refused(Response(status_code=400)) from None
+    data = bytes(raw)
+    try:
+        if encoding == "gzip":
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            data = inflater.decompress(data, limit + 1)
+            if len(data) > limit or inflater.unconsumed_tail:
+                raise _too_large(limit)
+        return orjson.loads(data)
+    except (orjson.JSONDecodeError, zlib.error):
+        raise _Refused(
+            _error(
+                400,
+                "INVALID_JSON",
+                "请求体不是有效的 JSON（UTF-8）",
+                "the body is not valid JSON (UTF-8)",
+                (FieldIssue("$", "INVALID_JSON", "无法解析", "cannot be parsed"),),
+            )
+        ) from None
+
+
+def _render(result: IntakeResult) -> dict[str, Any]:
+    event = result.event
+    named = named_datasets(event)
+    roles = [("input", d) for d in event.inputs] + [("output", d) for d in event.outputs]
+    listed = {d.code for _role, d in roles}
+    roles += [("input", d) for c, d in named.items() if c not in listed]  # column lineage only
+    if not result.applied:
+        zh = f"已接收 {event.event_type or '无类型'} 事件；只有 COMPLETE 事件会写入血缘"
+        en = f"{event.event_type or 'untyped'} event accepted; only COMPLETE events change lineage"
+    elif result.changed:
+        zh = f"已写入 {len(result.derivations)} 条派生关系，新建 {len(result.created)} 个占位资源"
+        en = (
+            f"{len(result.derivations)} derivation(s) written, "
+            f"{len(result.created)} placeholder(s) created"
+        )
+    else:
+        zh, en = "血缘已是最新，未做修改", "lineage already up to date; nothing changed"
+    return {
+        "eventType": event.event_type,
+        "runId": event.run_id,
+        "job": event.job,
+        "applied": result.applied,
+        "changed": result.changed,
+        "message": zh,
+        "messageEn": en,
+        "datasets": [
+            {"role": role, "namespace": d.namespace, "name": d.name, "code": d.code}
+            for role, d in roles
+        ],
+        "created": [
+            {"code": c, "namespace": named[c].namespace, "name": named[c].name}
+            for c in result.created
+        ],
+        "derivations": [
+            {
+                "dataset": ch.dataset,
+                "source": ch.derivation.source,
+                "job": ch.derivation.job,
+                "since": ch.derivation.since.isoformat() if ch.derivation.since else None,
+                "added": ch.added,
+                "fields": [
+                    {"sourceField": m.source_field, "targetField": m.target_field}
+                    for m in ch.derivation.fields
+                ],
+            }
+            for ch in result.derivations
+        ],
+    }
+
+
+def openlineage_route(
+    services: Services,
+    *,
+    catalog_namespace: str = CATALOG_NAMESPACE,
+    max_body: int = MAX_BODY,
+) -> Route:
+    """The route for POST /api/v1/lineage over `services`' ledger.
+
+    OpenLineage datasets in `catalog_namespace` are named by their catalog code."""
+    intake = OpenLineageIntake(
+        ledger=services.ledger, lineage=services.lineage, catalog_namespace=catalog_namespace
+    )
+
+    async def lineage(request: Request) -> Response:
+        try:
+            principal = await _principal(services, request)
+            request.scope.setdefault("state", {})["principal"] = principal  # for the access log
+            department = request.headers.get(DEPARTMENT_HEADER, "").strip() or None
+            intake.authorize(principal, department)
+            body = await _body(request, max_body)
+            kind = static_event_kind(body)
+            if kind is not None:
+                return JSONResponse(
+                    {
+                        "applied": False,
+                        "changed": False,
+                        "message": f"已接收 {kind}；只有 RunEvent 会写入血缘",
+                        "messageEn": f"{kind} accepted; only RunEvents change lineage",
+                    },
+                    status_code=202,
+                )
+            event = intake.parse(body)
+            result = await run_in_threadpool(
+                intake.apply, principal=principal, event=event, department=department
+            )
+        except _Refused as refused:
+            return refused.response
+        except Problem as exc:
+            return _problem(exc)
+        except BackendUnavailable:
+            return _error(
+                503,
+                "UNAVAILABLE",
+                "后端服务暂不可用（图数据库），请稍后重试",
+                "a backend service is unavailable (graph); retry later",
+            )
+        log.info(
+            "openlineage event",
+            extra={
+                "fields": {
+                    "run_id": event.run_id,
+                    "event_type": event.event_type,
+                    "created": len(result.created),
+                    "derivations": len(result.derivations),
+                    "client": principal.client_id,
+                }
+            },
+        )
+        status = 202 if not result.applied else 201 if result.changed else 200
+        return JSONResponse(_render(result), status_code=status)
+
+    return Route(LINEAGE_PATH, lineage, methods=["POST"])
