@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 import strawberry
@@ -94,4 +94,30 @@ def bad_input(path: str, code: str, message: str, message_en: str) -> GraphQLErr
     return GraphQLError(
         message_en,
         extensions={"code": code, "path": path, "message": message, "messageEn": message_en},
+    )
+
+
+def offset_of(after: str | None) -> int:
+    """The position inside an offset cursor; a malformed one is a typed error."""
+    value = decode_cursor(after) or "0"
+    if not value.isdigit():
+        raise bad_input(
+            "after",
+            "BAD_CURSOR",
+            "分页游标无效，请使用上一页返回的 endCursor",
+            "invalid cursor; pass the endCursor of the previous page",
+        )
+    return int(value)
+
+
+def offset_connection(items: Sequence[T], *, first: int, after: str | None) -> Connection[T]:
+    """A connection over an already ordered list, with offset cursors."""
+    check_first(first)
+    start = offset_of(after)
+    window = items[start : start + first]
+    return connection(
+        [(encode_cursor(str(start + i + 1)), v) for i, v in enumerate(window)],
+        has_next=len(items) > start + first,
+        after=after,
+        count=lambda: len(items),
     )

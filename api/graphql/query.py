@@ -9,11 +9,12 @@ from graphql import GraphQLError
 
 from api.graphql.connection import (
     Connection,
-    bad_input,
     check_first,
     connection,
     decode_cursor,
     encode_cursor,
+    offset_connection,
+    offset_of,
 )
 from api.graphql.context import Info
 from api.graphql.enums import (
@@ -105,18 +106,6 @@ def _list(
         after=after,
         count=lambda: ledger.count(kind=kind, filter=flt),
     )
-
-
-def _offset(after: str | None) -> int:
-    value = decode_cursor(after) or "0"
-    if not value.isdigit():
-        raise bad_input(
-            "after",
-            "BAD_CURSOR",
-            "分页游标无效，请使用上一页返回的 endCursor",
-            "invalid cursor; pass the endCursor of the previous page",
-        )
-    return int(value)
 
 
 @strawberry.type(description="Who the caller is.")
@@ -277,19 +266,12 @@ class Query:
         first: int = 20,
         after: str | None = None,
     ) -> Connection[Node]:
-        check_first(first)
-        offset = _offset(after)
+        offset = offset_of(after)
         wanted = [Kind(k) for k in kinds or []]
         found = info.context.ledger.search(
-            text=text, kinds=wanted, first=min(offset + first + 1, MAX_PAGE * 10)
+            text=text, kinds=wanted, first=min(offset + check_first(first) + 1, MAX_PAGE * 10)
         )
-        window = found[offset : offset + first]
-        return connection(
-            [(encode_cursor(str(offset + i + 1)), to_node(s)) for i, s in enumerate(window)],
-            has_next=len(found) > offset + first,
-            after=after,
-            count=lambda: len(found),
-        )
+        return offset_connection([to_node(s) for s in found], first=first, after=after)
 
     @strawberry.field(
         description="Per-department totals and lifecycle counts (admins and auditors)."

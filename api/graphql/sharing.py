@@ -13,7 +13,7 @@ from graphql import GraphQLError
 from access import policy as policy_types
 from access.sharing import RequestInput, Submitted, WantedItem, grant_status, utc
 from access.tables import AccessRequestRow, GrantRow, RequestItemRow
-from api.graphql.connection import Connection, check_first, connection, decode_cursor, encode_cursor
+from api.graphql.connection import Connection, offset_connection
 from api.graphql.context import Info
 from api.graphql.nodes import Department, Node, to_node
 from api.graphql.problems import AnyProblem, problem_from
@@ -239,15 +239,7 @@ _utc = utc
 
 
 def _page(items: list[Any], first: int, after: str | None) -> Connection[Any]:
-    check_first(first)
-    start = int(decode_cursor(after) or "0") if (decode_cursor(after) or "0").isdigit() else 0
-    window = items[start : start + first]
-    return connection(
-        [(encode_cursor(str(start + i + 1)), v) for i, v in enumerate(window)],
-        has_next=len(items) > start + first,
-        after=after,
-        count=lambda: len(items),
-    )
+    return offset_connection(items, first=first, after=after)
 
 
 def _forbidden(message: str, message_en: str) -> GraphQLError:
