@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from access.policy import PolicyUnavailable
+from api.dcat_routes import dcat_route
 from api.graphql.context import Context
 from api.graphql.loaders import Loaders
 from api.graphql.schema import build_schema
@@ -186,6 +187,7 @@ def create_app(services: Services) -> ASGIApp:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             *page_routes(),
             openlineage_route(services),
+            dcat_route(lambda: services.ledger),
         ],
         lifespan=lifespan,
     )
