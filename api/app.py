@@ -72,6 +72,7 @@ class IrsGraphQL(GraphQL[Context, None]):
             schema,
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=False,
+            multipart_uploads_enabled=True,
         )
         self.services = services
 

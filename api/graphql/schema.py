@@ -19,6 +19,7 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
+from api.graphql.census import CensusMutation, CensusQuery
 from api.graphql.context import Context
 from api.graphql.lineage import LineageQuery
 from api.graphql.mutation import Mutation
@@ -117,10 +118,10 @@ def build_schema(
 
 
 @strawberry.type(name="Query")
-class RootQuery(Query, SharingQuery, LineageQuery, OnceOnlyQuery):
+class RootQuery(Query, SharingQuery, LineageQuery, OnceOnlyQuery, CensusQuery):
     """Every read: the ledger and sharing authorizations."""
 
 
 @strawberry.type(name="Mutation")
-class RootMutation(Mutation, SharingMutation):
+class RootMutation(Mutation, SharingMutation, CensusMutation):
     """Every write: the ledger and sharing authorizations."""
