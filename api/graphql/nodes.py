@@ -125,6 +125,14 @@ class LifecycleEvent:
     note: str
 
 
+@strawberry.type(description="Another system that looks like this one, how much and why.")
+class SystemLookalike:
+    code: str
+    score: float
+    reason: str
+    reason_en: str
+
+
 @strawberry.type(description="应用系统: an application system with its lifecycle.")
 class System(Owned):
     summary: str
@@ -156,6 +164,26 @@ class System(Owned):
     @strawberry.field(description="Public components this system uses.")
     async def components(self, info: Info) -> list[Component]:
         return await _many(info, Kind.COMPONENT, self.component_codes)
+
+    @strawberry.field(
+        description="Systems this one looks like (应用查重): check after registering."
+    )
+    def possible_duplicates(self, info: Info, threshold: float = 0.6) -> list[SystemLookalike]:
+        from api.graphql.census import all_systems  # the census module imports this one
+        from catalog.census.duplicates import find_duplicate_systems
+
+        pairs = find_duplicate_systems(
+            all_systems(info.context.ledger), threshold=threshold, focus=[self.code]
+        )
+        return [
+            SystemLookalike(
+                code=p.second if p.first == self.code else p.first,
+                score=p.score,
+                reason=p.reason,
+                reason_en=p.reason_en,
+            )
+            for p in pairs
+        ]
 
     @strawberry.field(description="Datasets this system produces.")
     async def datasets(self, info: Info) -> list[Dataset]:

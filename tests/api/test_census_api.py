@@ -88,5 +88,10 @@ async def test_admins_list_duplicate_systems(api: Api) -> None:
     )
     pairs = {(p["firstCode"], p["secondCode"]) for p in body["data"]["duplicateSystems"]}
     assert ("SYS-D-1", "SYS-D-2") in pairs
+    flagged = await api.gql(
+        '{ resource(kind: SYSTEM, code: "SYS-D-2") { ... on System { possibleDuplicates { code score } } } }',
+        as_="scjg",
+    )
+    assert [d["code"] for d in flagged["data"]["resource"]["possibleDuplicates"]] == ["SYS-D-1"]
     denied = await api.gql("{ duplicateSystems { score } }", as_="integrator", expect_errors=True)
     assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
