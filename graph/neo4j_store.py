@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, LiteralString
+from typing import Any, LiteralString, cast
 
 import neo4j
 import orjson
@@ -34,7 +34,7 @@ from graph.port import (
     VersionConflict,
 )
 from graph.text import tokens
-from graph.walk import hop_types, walk
+from graph.walk import Raw, hop_types, walk
 
 SCHEMA = (
     "CREATE CONSTRAINT node_identity IF NOT EXISTS"
@@ -409,26 +409,29 @@ class Neo4jGraphStore:
             if record is None:
                 return Traversal(nodes={}, edges=[], truncated=False)
 
-            def hop(frontier: Sequence[str]) -> list[tuple[str, str, NodeRef, Edge]]:
-                out = []
+            refs: dict[str, NodeRef] = {}
+
+            def hop(frontier: Sequence[str]) -> list[tuple[bool, Raw[str]]]:
+                out: list[tuple[bool, Raw[str]]] = []
                 for fwd, query, wanted in ((True, HOP_OUT, out_types), (False, HOP_IN, in_types)):
                     if not wanted:
                         continue
                     for r in tx.run(self._q(query), ids=list(frontier), types=wanted):
-                        edge = Edge(
-                            NodeRef(r["al"], r["ac"]),
-                            r["type"],
-                            NodeRef(r["bl"], r["bc"]),
-                            r["key"] or "",
-                            orjson.loads(r["props"]) if r["props"] else {},
-                        )
-                        if fwd:
-                            out.append((r["a"], r["b"], edge.target, edge))
-                        else:
-                            out.append((r["b"], r["a"], edge.source, edge))
+                        refs[r["a"]] = NodeRef(r["al"], r["ac"])
+                        refs[r["b"]] = NodeRef(r["bl"], r["bc"])
+                        out.append((fwd, (r["a"], r["b"], r["type"], r["key"] or "", r["props"])))
                 return out
 
-            return walk(record["id"], start, hop, depth=depth, limit=limit, as_of=as_of)
+            return walk(
+                record["id"],
+                start,
+                hop,
+                lambda _ids: refs,
+                _edge_props,
+                depth=depth,
+                limit=limit,
+                as_of=as_of,
+            )
 
         result: Traversal = self._read(work)
         return result
@@ -520,6 +523,10 @@ def _edge_row(
         "type": type,
         "props": stored,
     }
+
+
+def _edge_props(raw: str | None) -> Mapping[str, Any]:
+    return cast("Mapping[str, Any]", orjson.loads(raw)) if raw else {}
 
 
 def _filter(query: NodeQuery) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -38,7 +38,7 @@ from graph.port import (
     VersionConflict,
 )
 from graph.text import tokens
-from graph.walk import hop_types, walk
+from graph.walk import Raw, hop_types, walk
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS nodes (
@@ -145,21 +145,24 @@ COUNT_BY_PROP = (
     " GROUP BY owner, v"
 )
 HOP_OUT = (
-    "SELECT e.src, e.dst, e.type, e.key, e.props, s.label, s.code, d.label, d.code"
-    " FROM edges e JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst"
+    "SELECT e.src, e.dst, e.type, e.key, e.props FROM edges e"
     " WHERE e.src IN (SELECT value FROM json_each(:ids))"
     " AND e.type IN (SELECT value FROM json_each(:types))"
 )
 HOP_IN = (
-    "SELECT e.src, e.dst, e.type, e.key, e.props, s.label, s.code, d.label, d.code"
-    " FROM edges e JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst"
+    "SELECT e.src, e.dst, e.type, e.key, e.props FROM edges e"
     " WHERE e.dst IN (SELECT value FROM json_each(:ids))"
     " AND e.type IN (SELECT value FROM json_each(:types))"
 )
+REFS_OF_IDS = "SELECT id, label, code FROM nodes WHERE id IN (SELECT value FROM json_each(?))"
 _PROP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def _props(raw: str) -> Mapping[str, Any]:
+    return _EMPTY if raw == "{}" else cast("Mapping[str, Any]", orjson.loads(raw))
 
 
 def _now() -> str:
@@ -413,29 +416,21 @@ class SqliteGraphStore:
             if row is None:
                 return Traversal(nodes={}, edges=[], truncated=False)
 
-            def hop(frontier: Sequence[int]) -> list[tuple[int, int, NodeRef, Edge]]:
+            def hop(frontier: Sequence[int]) -> Iterator[tuple[bool, Raw[int]]]:
                 ids = json.dumps(list(frontier))
-                out = []
                 for fwd, query, wanted in ((True, HOP_OUT, out_types), (False, HOP_IN, in_types)):
-                    if not wanted:
-                        continue
-                    params = {"ids": ids, "types": json.dumps(wanted)}
-                    for src, dst, typ, key, props, sl, sc, dl, dc in db.execute(query, params):
-                        source, target = NodeRef(sl, sc), NodeRef(dl, dc)
-                        edge = Edge(
-                            source,
-                            typ,
-                            target,
-                            key,
-                            _EMPTY if props == "{}" else orjson.loads(props),
-                        )
-                        if fwd:
-                            out.append((src, dst, target, edge))
-                        else:
-                            out.append((dst, src, source, edge))
-                return out
+                    if wanted:
+                        params = {"ids": ids, "types": json.dumps(wanted)}
+                        for row in db.execute(query, params):
+                            yield fwd, row
 
-            return walk(int(row[0]), start, hop, depth=depth, limit=limit, as_of=as_of)
+            def resolve(ids: set[int]) -> dict[int, NodeRef]:
+                found = db.execute(REFS_OF_IDS, (json.dumps(list(ids)),))
+                return {i: NodeRef(label, code) for i, label, code in found}
+
+            return walk(
+                int(row[0]), start, hop, resolve, _props, depth=depth, limit=limit, as_of=as_of
+            )
 
     def search(self, *, text: str, labels: Sequence[str], limit: int) -> list[SearchHit]:
         """Nodes whose name or description contains every token of `text`, best first."""

@@ -6,14 +6,19 @@ same answer: the same order, the same truncation, the same edges.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from graph.port import Direction, Edge, NodeRef, Traversal
 
 Id = TypeVar("Id")
-# one hop: frontier ids → list of (near id, far id, far ref, edge)
-Hop = Callable[[Sequence[Id]], Sequence[tuple[Id, Id, NodeRef, Edge]]]
+# an edge as a hop reads it: (source id, target id, type, key, raw props)
+Raw = tuple[Id, Id, str, str, Any]
+# one hop: frontier ids → (followed forwards?, edge) for every edge at the frontier
+Hop = Callable[[Sequence[Id]], Iterable[tuple[bool, Raw[Id]]]]
+# node ids → their refs (at least those asked for)
+Resolve = Callable[[set[Id]], Mapping[Id, NodeRef]]
+PropsOf = Callable[[Any], Mapping[str, Any]]
 
 
 def valid_at(props: Mapping[str, Any], as_of: str | None) -> bool:
@@ -26,36 +31,51 @@ def valid_at(props: Mapping[str, Any], as_of: str | None) -> bool:
 
 
 def walk(
-    start_id: Id, start: NodeRef, hop: Hop[Id], *, depth: int, limit: int, as_of: str | None
+    start_id: Id,
+    start: NodeRef,
+    hop: Hop[Id],
+    resolve: Resolve[Id],
+    props_of: PropsOf,
+    *,
+    depth: int,
+    limit: int,
+    as_of: str | None,
 ) -> Traversal:
-    """BFS to `depth` hops, at most `limit` nodes besides the start, deterministic order."""
-    reached: dict[Any, tuple[NodeRef, int]] = {start_id: (start, 0)}
-    edges: dict[tuple[NodeRef, str, NodeRef, str], Edge] = {}
-    frontier: list[Any] = [start_id]
+    """BFS to `depth` hops, at most `limit` nodes besides the start, deterministic order.
+
+    The walk runs on the adapter's own node ids; refs and edge objects are made once, at the
+    end (or for the candidates of a hop that may be cut at `limit`, to order them by ref).
+    """
+    level_of: dict[Id, int] = {start_id: 0}
+    used: dict[tuple[Id, str, Id, str], Any] = {}
+    frontier: list[Id] = [start_id]
     truncated = False
     for level in range(1, depth + 1):
         if not frontier or truncated:
             break
-        found = hop(frontier)
+        found = list(hop(frontier))
         if as_of is not None:
-            found = [f for f in found if valid_at(f[3].props, as_of)]
-        if len(reached) - 1 + len(found) > limit:  # truncation possible: make it deterministic
-            found = sorted(found, key=lambda f: (f[2], f[3].type, f[3].key))
-        following: list[Any] = []
-        for _near, far_id, far_ref, edge in found:
-            if far_id not in reached:
-                if len(reached) - 1 >= limit:
+            found = [(fwd, e) for fwd, e in found if valid_at(props_of(e[4]), as_of)]
+        if len(level_of) - 1 + len(found) > limit:  # truncation possible: make it deterministic
+            refs = resolve({e[1] if fwd else e[0] for fwd, e in found})
+            found.sort(key=lambda f: (refs[f[1][1] if f[0] else f[1][0]], f[1][2], f[1][3]))
+        following: list[Id] = []
+        for fwd, (src, dst, typ, key, props) in found:
+            far = dst if fwd else src
+            if far not in level_of:
+                if len(level_of) - 1 >= limit:
                     truncated = True
                     continue
-                reached[far_id] = (far_ref, level)
-                following.append(far_id)
-            edges[(edge.source, edge.type, edge.target, edge.key)] = edge
+                level_of[far] = level
+                following.append(far)
+            used[(src, typ, dst, key)] = props
         frontier = following
-    ordered = sorted(edges.items())
+    wanted = set(level_of) | {k[0] for k in used} | {k[2] for k in used}
+    refs = dict(resolve(wanted))
+    refs[start_id] = start
+    edges = sorted(Edge(refs[s], t, refs[d], k, props_of(p)) for (s, t, d, k), p in used.items())
     return Traversal(
-        nodes={ref: level for ref, level in reached.values()},
-        edges=[edge for _key, edge in ordered],
-        truncated=truncated,
+        nodes={refs[i]: lvl for i, lvl in level_of.items()}, edges=edges, truncated=truncated
     )
 
 
