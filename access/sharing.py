@@ -94,9 +94,9 @@ def grant_status(grant: GrantRow, now: datetime) -> str:
     """ACTIVE, NOT_YET_VALID, EXPIRED or REVOKED — expiry needs no job, it is read off the clock."""
     if grant.revoked_at is not None:
         return "REVOKED"
-    if now < _aware(grant.valid_from):
+    if now < utc(grant.valid_from):
         return "NOT_YET_VALID"
-    if now >= _aware(grant.valid_until):
+    if now >= utc(grant.valid_until):
         return "EXPIRED"
     return "ACTIVE"
 
@@ -104,9 +104,6 @@ def grant_status(grant: GrantRow, now: datetime) -> str:
 def utc(moment: datetime) -> datetime:
     """A UTC-aware time: what the records store holds (SQLite hands it back naive)."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-_aware = utc
 
 
 def _new_id(prefix: str) -> str:
@@ -422,7 +419,7 @@ class Sharing:
                         "approval may only narrow the requested fields",
                     )
                 )
-            if valid_until is not None and not _aware(request.valid_from) < valid_until <= _aware(
+            if valid_until is not None and not utc(request.valid_from) < valid_until <= utc(
                 request.valid_until
             ):
                 issues.append(
@@ -623,8 +620,8 @@ class Sharing:
                 fields=tuple(g.fields),
                 purpose=g.purpose,
                 matters=tuple(g.matters),
-                valid_from=_aware(g.valid_from),
-                valid_until=_aware(g.valid_until),
+                valid_from=utc(g.valid_from),
+                valid_until=utc(g.valid_until),
                 revoked=g.revoked_at is not None,
                 quota_per_day=g.quota_per_day,
                 used_today=used.get(g.id, 0),

@@ -235,9 +235,6 @@ def _attempt(info: Info, action: Callable[[], Any]) -> Any:
         return problem
 
 
-_utc = utc
-
-
 def _page(items: list[Any], first: int, after: str | None) -> Connection[Any]:
     return offset_connection(items, first=first, after=after)
 
@@ -322,8 +319,8 @@ class SharingMutation:
             purpose=input.purpose,
             legal_basis=input.legal_basis,
             matters=tuple(input.matter_codes),
-            valid_from=_utc(input.valid_from),
-            valid_until=_utc(input.valid_until),
+            valid_from=utc(input.valid_from),
+            valid_until=utc(input.valid_until),
             items=tuple(WantedItem(i.kind, i.code, tuple(i.fields)) for i in input.items),
         )
         return _attempt(
@@ -349,7 +346,7 @@ class SharingMutation:
                     principal=info.context.principal,
                     item_id=str(item_id),
                     fields=fields,
-                    valid_until=_utc(valid_until) if valid_until else None,
+                    valid_until=utc(valid_until) if valid_until else None,
                     quota_per_day=quota_per_day,
                 )
             ),
