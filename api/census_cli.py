@@ -203,15 +203,8 @@ def export_excel(
             equals[prop] = value.value
     flt = ListFilter(department=department, equals=equals, name_contains=name_contains)
     services = build_services(Settings())
-    entities = []
     try:
-        after: str | None = None
-        while True:
-            page = services.ledger.page(kind=Kind(KINDS[kind]), filter=flt, after=after, first=100)
-            entities += [s.entity for s in page.items]
-            if not page.has_next or not page.items:
-                break
-            after = page.items[-1].entity.code
+        entities = services.ledger.all(kind=Kind(KINDS[kind]), filter=flt)
     finally:
         services.close()
     rows = export_workbook(entities, out)

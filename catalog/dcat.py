@@ -237,11 +237,4 @@ def open_catalog(ledger: Ledger) -> tuple[list[Dataset], list[Department]]:
 
 
 def _all(ledger: Ledger, kind: Kind, flt: ListFilter) -> Sequence[object]:
-    out: list[object] = []
-    after: str | None = None
-    while True:
-        page = ledger.page(kind=kind, filter=flt, after=after, first=100)
-        out += [s.entity for s in page.items]
-        if not page.has_next or not page.items:
-            return out
-        after = page.items[-1].entity.code
+    return ledger.all(kind=kind, filter=flt)

@@ -44,6 +44,7 @@ from graph.port import (
     NodeQuery,
     NodeWrite,
     VersionConflict,
+    iter_pages,
 )
 
 MAX_PAGE = 100
@@ -127,6 +128,12 @@ class Ledger:
         query = self._query(kind, filter)
         nodes = self._store.find_nodes(query=query, after=after, limit=first + 1)
         return Page(items=[_stored(n) for n in nodes[:first]], has_next=len(nodes) > first)
+
+    def all(self, *, kind: Kind, filter: ListFilter | None = None) -> list[Entity]:
+        """Every entity of `kind` matching `filter`, ordered by code (no page cap: for
+        exports, analyses and duplicate checks, not for API pages)."""
+        query = self._query(kind, filter or ListFilter())
+        return [_stored(n).entity for page in iter_pages(self._store, query=query) for n in page]
 
     def count(self, *, kind: Kind, filter: ListFilter) -> int:
         """How many entities of `kind` match `filter`."""

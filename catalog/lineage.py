@@ -18,7 +18,7 @@ from catalog.mapping import from_props
 from catalog.model import KIND_LABEL_ZH, Dataset, Grade, Kind, SharingType
 from catalog.problems import FieldIssue, NotFound, ValidationFailed
 from catalog.relations import Rel, ref
-from graph.port import Direction, Edge, GraphStore, NodeQuery, NodeRef
+from graph.port import Direction, Edge, GraphStore, NodeQuery, NodeRef, iter_pages
 
 PROVIDER_RELS = (Rel.DERIVED_FROM, Rel.ISSUED_FROM, Rel.PREFILLED_FROM, Rel.REQUIRES_MATERIAL)
 PRODUCER_RELS = (Rel.PRODUCES,)
@@ -230,19 +230,12 @@ class Lineage:
         """Every classification conflict along lineage in the ledger, by dataset code (data
         registered before a rule, or whose source was re-graded later)."""
         found: list[tuple[str, FieldIssue]] = []
-        after: str | None = None
-        while True:
-            page = self._store.find_nodes(
-                query=NodeQuery(Kind.DATASET.value), after=after, limit=2000
-            )
-            derived = [
-                from_props(Dataset, dict(n.props)) for n in page if n.props.get("derived_from")
-            ]
-            for ds in derived:
-                found += [(ds.code, issue) for issue in self.classification_issues([ds])]
-            if len(page) < 2000:
-                return found
-            after = page[-1].ref.code
+        for page in iter_pages(self._store, query=NodeQuery(Kind.DATASET.value)):
+            for node in page:
+                if node.props.get("derived_from"):
+                    ds = from_props(Dataset, dict(node.props))
+                    found += [(ds.code, issue) for issue in self.classification_issues([ds])]
+        return found
 
     def _dataset(self, code: str) -> Dataset | None:
         node = self._store.get_nodes(refs=[ref(Kind.DATASET, code)]).get(ref(Kind.DATASET, code))

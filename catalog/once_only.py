@@ -25,7 +25,7 @@ from catalog.model import (
     SharingType,
 )
 from catalog.relations import Rel, ref
-from graph.port import Direction, GraphStore, NodeQuery
+from graph.port import Direction, GraphStore, NodeQuery, iter_pages
 
 PAGE = 2000
 
@@ -137,14 +137,8 @@ def score(items: int, lost: int) -> float:
 
 
 def _all(store: GraphStore, kind: Kind, owner: str | None = None) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    after: str | None = None
-    while True:
-        page = store.find_nodes(query=NodeQuery(kind.value, owner=owner), after=after, limit=PAGE)
-        out += [dict(n.props) for n in page]
-        if len(page) < PAGE:
-            return out
-        after = page[-1].ref.code
+    query = NodeQuery(kind.value, owner=owner)
+    return [dict(n.props) for page in iter_pages(store, query=query, size=PAGE) for n in page]
 
 
 class OnceOnly:

@@ -9,7 +9,7 @@ in `tests/contract` runs over all of them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -229,3 +229,15 @@ class GraphStore(Protocol):
     def close(self) -> None:
         """Release connections and files."""
         ...
+
+
+def iter_pages(store: GraphStore, *, query: NodeQuery, size: int = 2000) -> Iterator[list[Node]]:
+    """Every node matching `query`, a keyset page at a time (for whole-ledger work)."""
+    after: str | None = None
+    while True:
+        page = store.find_nodes(query=query, after=after, limit=size)
+        if page:
+            yield page
+        if len(page) < size:
+            return
+        after = page[-1].ref.code

@@ -13,7 +13,7 @@ from typing import IO, Any
 
 import orjson
 
-from graph.port import Direction, Edge, GraphStore, Node, NodeQuery, NodeRef
+from graph.port import Direction, Edge, GraphStore, Node, NodeQuery, NodeRef, iter_pages
 
 FORMAT = "irs-graph"
 VERSION = 1
@@ -31,13 +31,7 @@ def _dump(line: dict[str, Any]) -> bytes:
 
 def _nodes(store: GraphStore, labels: Sequence[str]) -> Iterator[list[Node]]:
     for label in labels:
-        after: str | None = None
-        while True:
-            page = store.find_nodes(query=NodeQuery(label), after=after, limit=PAGE)
-            if not page:
-                break
-            yield page
-            after = page[-1].ref.code
+        yield from iter_pages(store, query=NodeQuery(label), size=PAGE)
 
 
 def export_graph(

@@ -8,16 +8,16 @@ from pathlib import Path
 from typing import Annotated, Any, TypeAlias
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.file_uploads import Upload
 
+from api.graphql.connection import forbidden
 from api.graphql.context import Info
 from api.graphql.nodes import System, to_node
-from api.graphql.problems import AnyProblem, problem_from
+from api.graphql.problems import AnyProblem, as_problem
 from catalog.census.duplicates import find_duplicate_systems
 from catalog.census.importer import import_files
 from catalog.census.report import ImportReport
-from catalog.ledger import MAX_PAGE, Ledger, ListFilter
+from catalog.ledger import Ledger
 from catalog.model import Kind
 from catalog.model import System as SystemEntity
 from catalog.principal import Role
@@ -28,15 +28,8 @@ SUFFIXES = (".xlsx", ".csv")
 
 
 def all_systems(ledger: Ledger) -> list[SystemEntity]:
-    """Every system of the ledger (page by page)."""
-    out: list[SystemEntity] = []
-    after: str | None = None
-    while True:
-        page = ledger.page(kind=Kind.SYSTEM, filter=ListFilter(), after=after, first=MAX_PAGE)
-        out += [s.entity for s in page.items if isinstance(s.entity, SystemEntity)]
-        if not page.has_next:
-            return out
-        after = page.items[-1].entity.code
+    """Every system of the ledger."""
+    return [s for s in ledger.all(kind=Kind.SYSTEM) if isinstance(s, SystemEntity)]
 
 
 @strawberry.type(description="Two systems that look like one system registered twice (应用查重).")
@@ -136,13 +129,9 @@ class CensusQuery:
     @strawberry.field(description="Near-duplicate systems across the ledger (admins and auditors).")
     def duplicate_systems(self, info: Info, threshold: float = 0.6) -> list[DuplicateSystemPair]:
         if info.context.principal.role not in (Role.ADMIN, Role.AUDITOR):
-            raise GraphQLError(
+            raise forbidden(
+                "仅管理员和审计人员可查看应用查重结果",
                 "only admins and auditors list duplicate systems",
-                extensions={
-                    "code": "FORBIDDEN",
-                    "message": "仅管理员和审计人员可查看应用查重结果",
-                    "messageEn": "only admins and auditors list duplicate systems",
-                },
             )
         pairs = find_duplicate_systems(all_systems(info.context.ledger), threshold=threshold)
         return [
@@ -181,10 +170,7 @@ class CensusMutation:
                 )
             return CensusImport.of(report)
         except Exception as exc:
-            problem = problem_from(exc)
-            if problem is None:
-                raise
-            return problem
+            return as_problem(exc, backend_error=info.context.backend_error)
         finally:
             for upload in files:  # the request's spooled files; ours to close
                 close = getattr(upload, "close", None)

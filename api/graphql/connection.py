@@ -97,6 +97,13 @@ def bad_input(path: str, code: str, message: str, message_en: str) -> GraphQLErr
     )
 
 
+def forbidden(message: str, message_en: str) -> GraphQLError:
+    """A typed error for a query the caller's role may not run."""
+    return GraphQLError(
+        message_en, extensions={"code": "FORBIDDEN", "message": message, "messageEn": message_en}
+    )
+
+
 def offset_of(after: str | None) -> int:
     """The position inside an offset cursor; a malformed one is a typed error."""
     value = decode_cursor(after) or "0"

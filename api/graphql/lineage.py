@@ -18,7 +18,7 @@ from api.graphql.nodes import (
     parse_global_id,
     to_node,
 )
-from api.graphql.problems import NotFoundProblem, ValidationProblem, problem_from
+from api.graphql.problems import AnyProblem, attempt
 from api.graphql.sharing import Grant
 from catalog import lineage as domain
 from catalog.model import Kind
@@ -97,15 +97,11 @@ class Impact:
     truncated: bool
 
 
-LineageResult: TypeAlias = Annotated[
-    LineageGraph | ValidationProblem | NotFoundProblem, strawberry.union("LineageResult")
-]
+LineageResult: TypeAlias = Annotated[LineageGraph | AnyProblem, strawberry.union("LineageResult")]
 LineagePathResult: TypeAlias = Annotated[
-    LineagePath | ValidationProblem | NotFoundProblem, strawberry.union("LineagePathResult")
+    LineagePath | AnyProblem, strawberry.union("LineagePathResult")
 ]
-ImpactResult: TypeAlias = Annotated[
-    Impact | ValidationProblem | NotFoundProblem, strawberry.union("ImpactResult")
-]
+ImpactResult: TypeAlias = Annotated[Impact | AnyProblem, strawberry.union("ImpactResult")]
 
 
 def _ref(value: str, path: str) -> NodeRef:
@@ -128,13 +124,6 @@ async def _nodes(info: Info, refs: list[NodeRef]) -> dict[NodeRef, Any]:
     keys = [(Kind(r.label), r.code) for r in refs]
     loaded = await info.context.loaders.entity.load_many(keys)
     return {r: to_node(s) for r, s in zip(refs, loaded, strict=True) if s is not None}
-
-
-def _problem(exc: Exception) -> Any:
-    problem = problem_from(exc)
-    if problem is None:
-        raise exc
-    return problem
 
 
 @strawberry.type(
@@ -177,12 +166,14 @@ class LineageQuery:
         depth: int = 2,
         as_of: datetime | None = None,
     ) -> LineageResult:
-        try:
-            graph = info.context.lineage.graph(
+        graph = attempt(
+            lambda: info.context.lineage.graph(
                 root=_ref(id, "id"), direction=direction, depth=depth, as_of=as_of
-            )
-        except Exception as exc:
-            return _problem(exc)
+            ),
+            backend_error=info.context.backend_error,
+        )
+        if not isinstance(graph, domain.LineageGraph):
+            return graph
         nodes = await _nodes(info, sorted(graph.nodes))
         return LineageGraph(
             root=nodes[graph.root],
@@ -204,23 +195,27 @@ class LineageQuery:
         to: strawberry.ID,
         as_of: datetime | None = None,
     ) -> LineagePathResult:
-        try:
-            edges = info.context.lineage.path(
+        edges = attempt(
+            lambda: info.context.lineage.path(
                 source=_ref(from_, "from"), target=_ref(to, "to"), as_of=as_of
-            )
-        except Exception as exc:
-            return _problem(exc)
+            ),
+            backend_error=info.context.backend_error,
+        )
+        if not isinstance(edges, list):
+            return edges
         return LineagePath(found=bool(edges), edges=[LineageEdge.of(e) for e in edges])
 
     @strawberry.field(
         description="What is affected if this dataset, system or e-license type changes."
     )
     async def impact(self, info: Info, id: strawberry.ID) -> ImpactResult:
-        try:
-            root = _ref(id, "id")
-            found = info.context.lineage.impact(root=root)
-        except Exception as exc:
-            return _problem(exc)
+        found = attempt(
+            lambda: info.context.lineage.impact(root=_ref(id, "id")),
+            backend_error=info.context.backend_error,
+        )
+        if not isinstance(found, domain.Impact):
+            return found
+        root = found.root
         refs = [root] + [ref(k, c) for k, codes in found.affected.items() for c in codes]
         nodes = await _nodes(info, refs)
 

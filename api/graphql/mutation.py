@@ -21,11 +21,7 @@ from api.graphql.nodes import (
     System,
     to_node,
 )
-from api.graphql.problems import (
-    AnyProblem,
-    UnavailableProblem,
-    problem_from,
-)
+from api.graphql.problems import AnyProblem, attempt
 from catalog import model
 from catalog.model import Entity, Kind, Stored
 
@@ -46,15 +42,7 @@ OneThingResult: TypeAlias = Annotated[OneThing | AnyProblem, strawberry.union("O
 
 
 def _run(info: Info, action: Callable[[], Stored[Entity]]) -> Any:
-    try:
-        return to_node(action())
-    except Exception as exc:
-        problem = problem_from(exc)
-        if problem is None:
-            raise
-        if isinstance(problem, UnavailableProblem):
-            info.context.backend_error("graph")
-        return problem
+    return attempt(lambda: to_node(action()), backend_error=info.context.backend_error)
 
 
 def _register(info: Info, cls: type[Any], value: Any) -> Any:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from collections.abc import Callable
+from typing import TypeAlias, TypeVar
 
 import strawberry
 
 from catalog import problems
 from graph.port import BackendUnavailable
+
+T = TypeVar("T")
 
 
 @strawberry.interface(description="An expected failure: stable code, Chinese and English text.")
@@ -89,3 +92,22 @@ def problem_from(exc: Exception) -> AnyProblem | None:
             message_en="A backend service is unavailable; nothing was written. Retry later.",
         )
     return None
+
+
+def attempt(action: Callable[[], T], *, backend_error: Callable[[str], None]) -> T | AnyProblem:
+    """Run a use case for a mutation-style result: its value, or the typed problem of an
+    expected failure (a backend outage is also counted); anything unexpected propagates."""
+    try:
+        return action()
+    except Exception as exc:
+        return as_problem(exc, backend_error=backend_error)
+
+
+def as_problem(exc: Exception, *, backend_error: Callable[[str], None]) -> AnyProblem:
+    """The typed problem of an expected failure (counting outages); re-raise anything else."""
+    problem = problem_from(exc)
+    if problem is None:
+        raise exc
+    if isinstance(problem, UnavailableProblem):
+        backend_error("graph")
+    return problem

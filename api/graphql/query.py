@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 
 from api.graphql.connection import (
     Connection,
+    bad_input,
     check_first,
     connection,
     decode_cursor,
     encode_cursor,
+    forbidden,
     offset_connection,
     offset_of,
 )
@@ -159,14 +160,7 @@ class Query:
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         parsed = parse_global_id(id)
         if parsed is None:
-            raise GraphQLError(
-                "not a valid id",
-                extensions={
-                    "code": "BAD_ID",
-                    "message": "id 格式无效",
-                    "messageEn": "not a valid id",
-                },
-            )
+            raise bad_input("id", "BAD_ID", "id 格式无效", "not a valid id")
         stored = await info.context.loaders.entity.load(parsed)
         return None if stored is None else to_node(stored)
 
@@ -278,13 +272,9 @@ class Query:
     )
     def ledger_summary(self, info: Info) -> LedgerSummary:
         if info.context.principal.role not in (Role.ADMIN, Role.AUDITOR):
-            raise GraphQLError(
+            raise forbidden(
+                "仅管理员和审计人员可查看一本账汇总",
                 "only admins and auditors see the ledger summary",
-                extensions={
-                    "code": "FORBIDDEN",
-                    "message": "仅管理员和审计人员可查看一本账汇总",
-                    "messageEn": "only admins and auditors see the ledger summary",
-                },
             )
         summary = info.context.ledger.summary()
         return LedgerSummary(

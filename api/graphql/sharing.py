@@ -8,15 +8,14 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import strawberry
-from graphql import GraphQLError
 
 from access import policy as policy_types
 from access.sharing import RequestInput, Submitted, WantedItem, grant_status, utc
 from access.tables import AccessRequestRow, GrantRow, RequestItemRow
-from api.graphql.connection import Connection, offset_connection
+from api.graphql.connection import Connection, forbidden, offset_connection
 from api.graphql.context import Info
 from api.graphql.nodes import Department, Node, to_node
-from api.graphql.problems import AnyProblem, problem_from
+from api.graphql.problems import AnyProblem, attempt
 from catalog.model import Kind
 from catalog.principal import Role
 
@@ -226,23 +225,11 @@ PolicyDecisionResult: TypeAlias = Annotated[
 
 
 def _attempt(info: Info, action: Callable[[], Any]) -> Any:
-    try:
-        return action()
-    except Exception as exc:
-        problem = problem_from(exc)
-        if problem is None:
-            raise
-        return problem
+    return attempt(action, backend_error=info.context.backend_error)
 
 
 def _page(items: list[Any], first: int, after: str | None) -> Connection[Any]:
     return offset_connection(items, first=first, after=after)
-
-
-def _forbidden(message: str, message_en: str) -> GraphQLError:
-    return GraphQLError(
-        message_en, extensions={"code": "FORBIDDEN", "message": message, "messageEn": message_en}
-    )
 
 
 @strawberry.type
@@ -262,7 +249,7 @@ class SharingQuery:
     ) -> Connection[RequestItem]:
         p = info.context.principal
         if p.role not in (Role.DEPARTMENT, Role.ADMIN):
-            raise _forbidden(
+            raise forbidden(
                 "只有资源所属部门可以查看审批队列", "only owning departments see the approval queue"
             )
         rows = info.context.sharing.queue(principal=p)

@@ -21,7 +21,7 @@ from catalog.census.issues import fix_for, issue_problem
 from catalog.census.lifecycle import reconcile_system
 from catalog.census.reader import RawSheet, UnreadableFile, read_file
 from catalog.census.report import DuplicateFlag, ImportReport, RowProblem, write_report
-from catalog.ledger import MAX_BULK, Ledger, ListFilter, utc_now
+from catalog.ledger import MAX_BULK, Ledger, utc_now
 from catalog.model import KIND_OF, Department, Entity, Kind, Stored, System
 from catalog.principal import Principal
 from catalog.problems import FieldIssue, ValidationFailed
@@ -264,16 +264,7 @@ def _duplicates(ledger: Ledger, items: Sequence[Parsed], threshold: float) -> li
     mine = {item.entity.code: item.entity for item in items if isinstance(item.entity, System)}
     if not mine:
         return []
-    systems: dict[str, System] = {}
-    after: str | None = None
-    while True:
-        page = ledger.page(kind=Kind.SYSTEM, filter=ListFilter(), after=after, first=100)
-        for stored in page.items:
-            assert isinstance(stored.entity, System)
-            systems[stored.entity.code] = stored.entity
-        if not page.has_next or not page.items:
-            break
-        after = page.items[-1].entity.code
+    systems = {s.code: s for s in ledger.all(kind=Kind.SYSTEM) if isinstance(s, System)}
     systems.update(mine)
     pairs = find_duplicate_systems(list(systems.values()), threshold=threshold, focus=set(mine))
     return [DuplicateFlag(p.first, p.second, p.score, p.reason, p.reason_en) for p in pairs]
