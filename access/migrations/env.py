@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 from access import tables  # noqa: F401  (the tables whose metadata migrations target)
+from access.audit import tables as audit_tables  # noqa: F401  (the audit log's tables)
 
 connection = context.config.attributes["connection"]
 context.configure(
