@@ -72,3 +72,21 @@ class NodeConflict(AuditError):
     code = "AUDIT_NODE_CONFLICT"
     message = "默克尔树节点冲突：已完成的子树不可更改"
     message_en = "Merkle node conflict: a completed subtree cannot change"
+
+
+class AuditStoreCorrupt(AuditError):
+    """The stored log contradicts itself (head, node table, records or checkpoints disagree):
+    the log refuses to append or sign on top of it — fail closed — until an auditor runs
+    `irs audit verify`."""
+
+    code = "AUDIT_STORE_CORRUPT"
+    message = "审计日志存储不一致（可能被篡改），已拒绝写入；请运行 irs audit verify"
+    message_en = "the audit store is inconsistent (possibly tampered with); refusing to write"
+
+
+class AuditOutOfRange(AuditError, ValueError):
+    """A seq or tree size the log does not (yet) hold."""
+
+    code = "AUDIT_OUT_OF_RANGE"
+    message = "序号或树大小超出审计日志范围"
+    message_en = "the seq or tree size is outside the audit log"

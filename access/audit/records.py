@@ -198,6 +198,54 @@ class AuditRecord:
         return record
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AuditDraft:
+    """An audit record before the log has placed it: every field but `seq`.
+
+    Why separate: only the log, holding its head lock, knows the next seq, while the caller
+    knows everything else. Validation happens in `at` (when the record is made), so a bad draft
+    fails inside the append, before anything is written."""
+
+    time: datetime
+    kind: AuditKind
+    actor: str
+    resource: str | None = None
+    holder_blind_index: str | None = None
+    purpose: str | None = None
+    matter: str | None = None
+    decision: AuditDecision | None = None
+    reasons: tuple[str, ...] = ()
+    fields_released: tuple[str, ...] = ()
+    response_digest: str | None = None
+    request_id: str | None = None
+    grant_id: str | None = None
+    consent_id: str | None = None
+    before_digest: str | None = None
+    after_digest: str | None = None
+
+    def at(self, seq: int) -> AuditRecord:
+        """The record this draft becomes as leaf `seq` (raises `InvalidAuditRecord`)."""
+        return AuditRecord(
+            seq=seq,
+            time=self.time,
+            kind=self.kind,
+            actor=self.actor,
+            resource=self.resource,
+            holder_blind_index=self.holder_blind_index,
+            purpose=self.purpose,
+            matter=self.matter,
+            decision=self.decision,
+            reasons=self.reasons,
+            fields_released=self.fields_released,
+            response_digest=self.response_digest,
+            request_id=self.request_id,
+            grant_id=self.grant_id,
+            consent_id=self.consent_id,
+            before_digest=self.before_digest,
+            after_digest=self.after_digest,
+        )
+
+
 # ---- validation ---------------------------------------------------------------------------------
 
 

@@ -1,0 +1,420 @@
+"""The SQL-backed tamper-evident audit log: append inside the caller's transaction, sign
+checkpoints, serve proofs and searches, verify everything stored.
+
+Why the append takes the caller's session and does not commit: the record must be durable
+exactly when the caller's own change is (a consent marked used, a grant revoked) — one commit,
+so a crash leaves both or neither. Call it last in the transaction: it locks the head row until
+the commit, so every other appender queues behind it (that queue is what makes seqs gap-free
+across replicas); holding it while doing other work only lengthens the queue.
+
+Per process, the right edge of the tree (`CompactRange`) is cached with the head it belongs to.
+An append whose locked head is that (size, root) extends the cache without reading the node
+table; otherwise — another replica appended, or our last transaction rolled back — it re-reads
+the O(log n) edge nodes and checks them against the head's root before trusting them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from threading import Lock
+from typing import Any, Final
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import and_, select
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from access.audit import checkpoint as notes
+from access.audit import merkle
+from access.audit.errors import AuditOutOfRange, AuditStoreCorrupt, MissingNode
+from access.audit.logkey import load_or_create_log_key
+from access.audit.merkle import CompactRange, leaf_hash
+from access.audit.records import AuditDecision, AuditDraft, AuditKind, AuditRecord
+from access.audit.sql import (
+    INSERT_CHECKPOINT,
+    RECORD_COLUMNS,
+    RECORD_TABLE,
+    SELECT_CHECKPOINT,
+    SELECT_CHECKPOINTS,
+    SELECT_LATEST_CHECKPOINT,
+    WRITE_POSTGRES,
+    DriverStatements,
+    SqlNodeReader,
+    columns_disagree,
+    lock_head,
+    read_head,
+    record_row,
+)
+from access.audit.store_check import VerifyReport, check_store
+
+DEFAULT_ORIGIN: Final = "irs.xm.gov.cn/audit"
+MAX_PAGE: Final = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class SignedCheckpoint:
+    """A checkpoint and the signed note it was published as."""
+
+    checkpoint: notes.Checkpoint
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordProof:
+    """What a holder needs to check one record offline: its canonical bytes, the audit path to
+    the tree of `size`, and the signed note of that size when one exists."""
+
+    seq: int
+    size: int
+    record: bytes
+    proof: list[bytes]
+    root: bytes
+    checkpoint: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    """One page of a search; pass `next_after` back as `after` for the next one."""
+
+    records: list[AuditRecord]
+    next_after: int | None
+
+
+class AuditLog:
+    """The audit log in the records database (tables of migration 0003), signing with `key`."""
+
+    def __init__(
+        self, engine: Engine, key: Ed25519PrivateKey, *, origin: str = DEFAULT_ORIGIN
+    ) -> None:
+        notes.Checkpoint(origin=origin, size=0, root=merkle.EMPTY_ROOT, time=_EPOCH)  # validates
+        self._engine = engine
+        self._key = key
+        self._origin = origin
+        self._edge: tuple[int, bytes, CompactRange] | None = None  # (size, root, right edge)
+        self._sign_lock = Lock()
+        self._sql: tuple[Dialect, DriverStatements] | None = None
+
+    # ---- identity ---------------------------------------------------------------------------
+
+    @property
+    def origin(self) -> str:
+        """The log's name on its checkpoints."""
+        return self._origin
+
+    @property
+    def public_key(self) -> Ed25519PublicKey:
+        """The key checkpoints verify with."""
+        return self._key.public_key()
+
+    @property
+    def verifier_key(self) -> str:
+        """The signed-note verifier key to publish (`name+keyid+base64`)."""
+        return notes.verifier_key(self._origin, self.public_key)
+
+    # ---- appending --------------------------------------------------------------------------
+
+    def append(self, session: Session, drafts: Sequence[AuditDraft]) -> list[AuditRecord]:
+        """Place `drafts` as the next records, in order, inside `session`'s open transaction.
+
+        Does not commit: the caller commits them with its own writes (or rolls everything
+        back). Raises `InvalidAuditRecord` for a bad draft, `AuditStoreCorrupt` when the stored
+        tree contradicts the head; database errors propagate (fail closed)."""
+        if not drafts:
+            return []
+        connection = session.connection()
+        sql = self._statements(connection)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(sql.lock_head)
+            head = cursor.fetchone()
+            if head is None:
+                raise AuditStoreCorrupt("the audit_head row is missing")
+            size, root = int(head[0]), bytes(head[1])
+            edge = self._edge_at(connection, size, root)
+            records = [draft.at(size + i) for i, draft in enumerate(drafts)]
+            rows: list[dict[str, Any]] = []
+            nodes: list[dict[str, Any]] = []
+            to_db = sql.time
+            for record in records:
+                leaf = record.canonical_bytes()
+                index = edge.size
+                row = record_row(record, leaf)
+                row["time"] = to_db(row["time"])
+                rows.append(row)
+                for level, h in enumerate(edge.append(leaf_hash(leaf))):
+                    nodes.append({"level": level, "idx": index >> level, "hash": h})
+            new_root = edge.root()
+            advance = {"size": edge.size, "root": new_root, "old": size}
+            try:
+                if sql.one_statement:
+                    columns = {name: [row[name] for row in rows] for name in RECORD_COLUMNS}
+                    columns.update(
+                        level=[node["level"] for node in nodes],
+                        idx=[node["idx"] for node in nodes],
+                        hash=[node["hash"] for node in nodes],
+                    )
+                    cursor.execute(WRITE_POSTGRES, {**columns, **advance})
+                else:
+                    cursor.executemany(sql.insert_records, rows)
+                    cursor.executemany(sql.insert_nodes, nodes)
+                    cursor.execute(sql.advance_head, advance)
+            except connection.dialect.loaded_dbapi.IntegrityError:
+                raise AuditStoreCorrupt(f"rows beyond the head at size {size} exist") from None
+            if cursor.rowcount != 1:
+                raise AuditStoreCorrupt("the head moved while it was locked")
+        finally:
+            cursor.close()
+        self._edge = (edge.size, new_root, edge)
+        return records
+
+    def _statements(self, connection: Connection) -> DriverStatements:
+        sql = self._sql
+        if sql is None or sql[0] is not connection.dialect:
+            sql = self._sql = (connection.dialect, DriverStatements.for_dialect(connection.dialect))
+        return sql[1]
+
+    def append_now(self, drafts: Sequence[AuditDraft]) -> list[AuditRecord]:
+        """`append` in a transaction of its own, committed before returning."""
+        with Session(self._engine) as session:
+            records = self.append(session, drafts)
+            session.commit()
+        return records
+
+    def _edge_at(self, connection: Connection, size: int, root: bytes) -> CompactRange:
+        """A private copy of the right edge of the tree at the locked head."""
+        cached = self._edge
+        if cached is not None and cached[0] == size and cached[1] == root:
+            return cached[2].copy()
+        try:
+            edge = CompactRange.from_reader(SqlNodeReader(connection), size=size)
+        except MissingNode as err:
+            raise AuditStoreCorrupt(f"right edge of size {size}: {err.detail}") from None
+        if edge.root() != root:
+            raise AuditStoreCorrupt(f"stored nodes do not give the head's root at size {size}")
+        self._edge = (size, root, edge.copy())
+        return edge
+
+    # ---- checkpoints ------------------------------------------------------------------------
+
+    def checkpoint(self, now: datetime | None = None) -> SignedCheckpoint:
+        """Sign the current head and store the note (the existing one if that size is signed).
+
+        Refuses (`AuditStoreCorrupt`) to sign a tree that does not extend the latest signed
+        one, so tampering with the store can never be laundered into a new signature."""
+        moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+        with self._sign_lock, Session(self._engine) as session:
+            connection = session.connection()
+            size, root = lock_head(connection)
+            reader = SqlNodeReader(connection)
+            self._check_root(reader, size, root, "the head")
+            existing = connection.execute(SELECT_CHECKPOINT, {"size": size}).scalar()
+            if existing is not None:
+                return self._parse(str(existing))
+            latest = connection.execute(SELECT_LATEST_CHECKPOINT).first()
+            if latest is not None:
+                previous = self._parse(str(latest.note)).checkpoint
+                self._check_root(reader, previous.size, previous.root, "the latest checkpoint")
+            signed = notes.Checkpoint(origin=self._origin, size=size, root=root, time=moment)
+            note = notes.sign_checkpoint(signed, private_key=self._key)
+            row = {"size": size, "note": note, "created_at": moment}
+            connection.execute(INSERT_CHECKPOINT, row)
+            session.commit()
+        return SignedCheckpoint(checkpoint=signed, note=note)
+
+    def latest_checkpoint(self) -> SignedCheckpoint | None:
+        """The newest stored checkpoint (signature checked), or None before the first."""
+        with self._engine.connect() as connection:
+            row = connection.execute(SELECT_LATEST_CHECKPOINT).first()
+        return None if row is None else self._parse(str(row.note))
+
+    def checkpoints(self) -> list[SignedCheckpoint]:
+        """Every stored checkpoint, oldest first (signatures checked: a forged one raises)."""
+        with self._engine.connect() as connection:
+            rows = connection.execute(SELECT_CHECKPOINTS).all()
+        return [self._parse(str(row.note)) for row in rows]
+
+    def _parse(self, note: str) -> SignedCheckpoint:
+        checkpoint = notes.verify_checkpoint(note, self.public_key, origin=self._origin)
+        return SignedCheckpoint(checkpoint=checkpoint, note=note)
+
+    @staticmethod
+    def _check_root(reader: SqlNodeReader, size: int, root: bytes, what: str) -> None:
+        try:
+            stored = merkle.root_at(reader, size=size)
+        except MissingNode as err:
+            raise AuditStoreCorrupt(f"{what} (size {size}): {err.detail}") from None
+        if stored != root:
+            raise AuditStoreCorrupt(f"stored nodes disagree with {what} at size {size}")
+
+    # ---- reading and proving ----------------------------------------------------------------
+
+    def size(self) -> int:
+        """How many records the log holds (its committed head)."""
+        with self._engine.connect() as connection:
+            return read_head(connection)[0]
+
+    def record(self, seq: int) -> AuditRecord | None:
+        """Record `seq`, parsed from its stored bytes (None if the log does not hold it)."""
+        with self._engine.connect() as connection:
+            row = connection.execute(select(RECORD_TABLE).where(RECORD_TABLE.c.seq == seq)).first()
+        return None if row is None else _parse_row(row)
+
+    def inclusion_proof(self, seq: int, size: int | None = None) -> list[bytes]:
+        """PATH(seq, tree of `size`) (default: the current head), leaf side first."""
+        with self._engine.connect() as connection:
+            size = self._tree_size(connection, size)
+            if not 0 <= seq < size:
+                raise AuditOutOfRange(f"record {seq} is not in a tree of {size}")
+            return merkle.inclusion_proof(SqlNodeReader(connection), index=seq, size=size)
+
+    def consistency_proof(self, old: int, new: int | None = None) -> list[bytes]:
+        """PROOF that the tree of `new` (default: the head) extends the tree of `old`."""
+        with self._engine.connect() as connection:
+            new = self._tree_size(connection, new)
+            if not 0 <= old <= new:
+                raise AuditOutOfRange(f"no consistency from {old} to {new}")
+            return merkle.consistency_proof(SqlNodeReader(connection), old_size=old, new_size=new)
+
+    def root_at(self, size: int) -> bytes:
+        """The root of the tree of `size` from the stored nodes."""
+        with self._engine.connect() as connection:
+            size = self._tree_size(connection, size)
+            return merkle.root_at(SqlNodeReader(connection), size=size)
+
+    def prove(self, seq: int, size: int | None = None) -> RecordProof:
+        """Everything to check record `seq` offline. Default size: the latest checkpoint that
+        holds it (so the proof checks against a signed note), else the head."""
+        if size is None:
+            latest = self.latest_checkpoint()
+            size = latest.checkpoint.size if latest and latest.checkpoint.size > seq else None
+        with self._engine.connect() as connection:
+            size = self._tree_size(connection, size)
+            if not 0 <= seq < size:
+                raise AuditOutOfRange(f"record {seq} is not in a tree of {size}")
+            reader = SqlNodeReader(connection)
+            proof = merkle.inclusion_proof(reader, index=seq, size=size)
+            root = merkle.root_at(reader, size=size)
+            leaf = connection.execute(
+                select(RECORD_TABLE.c.leaf).where(RECORD_TABLE.c.seq == seq)
+            ).scalar()
+            note = connection.execute(SELECT_CHECKPOINT, {"size": size}).scalar()
+        if leaf is None:
+            raise AuditStoreCorrupt(f"record {seq} is missing below the head")
+        return RecordProof(
+            seq=seq,
+            size=size,
+            record=bytes(leaf),
+            proof=proof,
+            root=root,
+            checkpoint=None if note is None else str(note),
+        )
+
+    @staticmethod
+    def _tree_size(connection: Connection, size: int | None) -> int:
+        head = read_head(connection)[0]
+        if size is None:
+            return head
+        if not 0 <= size <= head:
+            raise AuditOutOfRange(f"no tree of size {size} in a log of {head}")
+        return size
+
+    def search(
+        self,
+        *,
+        time_from: datetime | None = None,
+        time_until: datetime | None = None,
+        kind: AuditKind | None = None,
+        actor: str | None = None,
+        resource: str | None = None,
+        holder_blind_index: str | None = None,
+        purpose: str | None = None,
+        matter: str | None = None,
+        decision: AuditDecision | None = None,
+        request_id: str | None = None,
+        grant_id: str | None = None,
+        consent_id: str | None = None,
+        after: int | None = None,
+        limit: int = 100,
+        newest_first: bool = False,
+    ) -> AuditPage:
+        """Records matching every given filter (time: from inclusive, until exclusive), by seq;
+        `after` is the previous page's `next_after`, `limit` is capped at `MAX_PAGE`. Each
+        record comes from its leaf bytes, checked against the columns that matched it."""
+        c = RECORD_TABLE.c
+        where: list[ColumnElement[bool]] = []
+        if time_from is not None:
+            where.append(c.time >= time_from.astimezone(UTC))
+        if time_until is not None:
+            where.append(c.time < time_until.astimezone(UTC))
+        equal: dict[str, str | None] = {
+            "kind": None if kind is None else kind.value,
+            "actor": actor,
+            "resource": resource,
+            "holder_blind_index": holder_blind_index,
+            "purpose": purpose,
+            "matter": matter,
+            "decision": None if decision is None else decision.value,
+            "request_id": request_id,
+            "grant_id": grant_id,
+            "consent_id": consent_id,
+        }
+        where += [c[name] == value for name, value in equal.items() if value is not None]
+        if after is not None:
+            where.append(c.seq < after if newest_first else c.seq > after)
+        limit = max(1, min(limit, MAX_PAGE))
+        stmt = (
+            select(RECORD_TABLE)
+            .where(and_(True, *where))
+            .order_by(c.seq.desc() if newest_first else c.seq)
+            .limit(limit + 1)
+        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(stmt).all()
+        records = [_parse_row(row) for row in rows[:limit]]
+        more = len(rows) > limit
+        return AuditPage(records=records, next_after=records[-1].seq if more else None)
+
+    # ---- verification -----------------------------------------------------------------------
+
+    def verify(self, *, strict: bool = False) -> VerifyReport:
+        """Recompute everything from the stored records and check it against the signed
+        checkpoints and the head (see `access.audit.store_check`). `strict` also re-validates
+        every record's domain rules (slower: ~55 µs a record)."""
+        with self._engine.connect() as connection:
+            return check_store(
+                connection, public_key=self.public_key, origin=self._origin, strict=strict
+            )
+
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _parse_row(row: Any) -> AuditRecord:
+    record = AuditRecord.from_canonical(bytes(row.leaf))
+    wrong = columns_disagree(record, row)
+    if wrong:
+        raise AuditStoreCorrupt(f"record {row.seq}: columns {', '.join(wrong)} disagree with it")
+    return record
+
+
+def open_audit_log(engine: Engine, key_dir: Path, *, origin: str = DEFAULT_ORIGIN) -> AuditLog:
+    """The audit log on a migrated records `engine`, signing with the log key in `key_dir`
+    (created on first run, owner-only)."""
+    return AuditLog(engine, load_or_create_log_key(key_dir), origin=origin)
+
+
+__all__ = [
+    "DEFAULT_ORIGIN",
+    "MAX_PAGE",
+    "AuditDraft",
+    "AuditLog",
+    "AuditPage",
+    "RecordProof",
+    "SignedCheckpoint",
+    "VerifyReport",
+    "open_audit_log",
+]

@@ -1,0 +1,382 @@
+"""`irs audit verify`: recompute the audit log from the stored records and report the first
+place where the store contradicts its signed checkpoints, its head or itself.
+
+What is checked, in one streaming pass over `audit_record` (ordered by seq):
+
+* every stored checkpoint: signed by the log key for this origin, stored under its own size;
+* every record's bytes: canonical JSON (RFC 8785) of the record shape — `strict` also re-runs
+  the domain validation, which costs ~55 µs a record;
+* every record's query columns (and its seq key) against its bytes;
+* the recomputed tree against every signed checkpoint, with `first_divergence` locating and
+  labelling the first tampered record (exact when the node table is intact; see
+  `access.audit.verify`), then against the head row for the unsigned tail beyond the latest
+  checkpoint (evidence the database could forge, so reported as unsigned);
+* the node table against the head's root (what proofs are served from).
+
+Problems name positions, sizes and column names only — never a record's content.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Final
+
+import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy.engine import Connection
+
+from access.audit import merkle
+from access.audit.checkpoint import Checkpoint, verify_checkpoint
+from access.audit.errors import AuditError
+from access.audit.merkle import leaf_hash
+from access.audit.records import AuditKind, AuditRecord, format_time, record_seq
+from access.audit.sql import (
+    QUERY_COLUMNS,
+    SELECT_ALL_RECORDS,
+    SELECT_CHECKPOINTS,
+    SqlNodeReader,
+    as_utc,
+    read_head,
+)
+from access.audit.verify import first_divergence
+
+STREAM_ROWS: Final = 10_000
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+# every key of the record shape (a canonical leaf has exactly these)
+_KEYS: Final = frozenset(
+    AuditRecord(seq=0, time=_EPOCH, kind=AuditKind.CATALOG_CHANGED, actor="-").to_json()
+)
+
+
+class ProblemKind(StrEnum):
+    """What is wrong; the first six are `DivergenceKind`s (the tree disagrees)."""
+
+    MODIFIED = "MODIFIED"
+    DELETED = "DELETED"
+    INSERTED = "INSERTED"
+    REORDERED = "REORDERED"
+    TRUNCATED = "TRUNCATED"
+    UNKNOWN = "UNKNOWN"
+    NOT_CANONICAL = "NOT_CANONICAL"
+    COLUMN_MISMATCH = "COLUMN_MISMATCH"
+    FORGED_CHECKPOINT = "FORGED_CHECKPOINT"
+    HEAD_MISMATCH = "HEAD_MISMATCH"
+    NODE_MISMATCH = "NODE_MISMATCH"
+
+
+_MESSAGES: Final[dict[ProblemKind, tuple[str, str]]] = {
+    ProblemKind.MODIFIED: ("审计记录被修改", "an audit record was modified"),
+    ProblemKind.DELETED: ("审计记录被删除", "an audit record was deleted"),
+    ProblemKind.INSERTED: ("插入了未经签名的审计记录", "an audit record was inserted"),
+    ProblemKind.REORDERED: ("审计记录顺序被调换", "audit records were reordered"),
+    ProblemKind.TRUNCATED: ("审计日志被截断", "the audit log was truncated"),
+    ProblemKind.UNKNOWN: (
+        "审计记录与签名检查点不符（仅能定位到区间）",
+        "audit records disagree with a signed checkpoint (located to a window only)",
+    ),
+    ProblemKind.NOT_CANONICAL: (
+        "审计记录字节不是规范格式",
+        "an audit record's bytes are not in canonical form",
+    ),
+    ProblemKind.COLUMN_MISMATCH: (
+        "审计记录的查询列与记录内容不一致",
+        "an audit record's query columns disagree with its bytes",
+    ),
+    ProblemKind.FORGED_CHECKPOINT: (
+        "检查点签名无效（伪造或损坏）",
+        "a checkpoint is not validly signed by the log key (forged or damaged)",
+    ),
+    ProblemKind.HEAD_MISMATCH: (
+        "日志头与记录或检查点不一致",
+        "the log head disagrees with the records or the checkpoints",
+    ),
+    ProblemKind.NODE_MISMATCH: (
+        "默克尔树节点表与日志头不一致（证明将无法验证）",
+        "the Merkle node table disagrees with the head (proofs would fail)",
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One finding. `seq` is the first bad record (the window [seq, end) when not `exact`);
+    `signed` says whether a signed checkpoint is the evidence (else only the database's own
+    head or columns, which a tamperer could have rewritten consistently)."""
+
+    kind: ProblemKind
+    seq: int | None
+    end: int | None
+    exact: bool
+    signed: bool
+    detail: str
+    checkpoint_size: int | None = None
+
+    @property
+    def message(self) -> str:
+        """What happened, in Chinese."""
+        return _MESSAGES[self.kind][0]
+
+    @property
+    def message_en(self) -> str:
+        """What happened, in English."""
+        return _MESSAGES[self.kind][1]
+
+    def to_json(self) -> dict[str, Any]:
+        """The problem as JSON (for the CLI and the API)."""
+        return {
+            "kind": self.kind.value,
+            "seq": self.seq,
+            "end": self.end,
+            "exact": self.exact,
+            "signed": self.signed,
+            "checkpointSize": self.checkpoint_size,
+            "detail": self.detail,
+            "message": self.message,
+            "messageEn": self.message_en,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """The outcome of a full verification: `ok` iff no problem was found."""
+
+    records: int
+    head_size: int
+    checkpoints: int
+    latest_checkpoint_size: int | None
+    seconds: float
+    problems: tuple[Problem, ...] = field(default=())
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the store is exactly what was signed and appended."""
+        return not self.problems
+
+    @property
+    def first_problem(self) -> Problem | None:
+        """The problem at the lowest seq (checkpoint-only problems, which have none, last)."""
+        if not self.problems:
+            return None
+        return min(self.problems, key=lambda p: (p.seq is None, p.seq or 0))
+
+    @property
+    def message(self) -> str:
+        """A one-line summary in Chinese."""
+        first = self.first_problem
+        if first is None:
+            return f"审计日志完整：{self.records} 条记录，{self.checkpoints} 个签名检查点均一致"
+        where = "" if first.seq is None else f"，首个问题位于序号 {first.seq}"
+        return f"审计日志校验失败：{first.message}{where}"
+
+    @property
+    def message_en(self) -> str:
+        """A one-line summary in English."""
+        first = self.first_problem
+        if first is None:
+            return (
+                f"audit log intact: {self.records} records match "
+                f"{self.checkpoints} signed checkpoints"
+            )
+        where = "" if first.seq is None else f" at seq {first.seq}"
+        return f"audit log verification failed: {first.message_en}{where}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as JSON (what `irs audit verify` prints)."""
+        first = self.first_problem
+        return {
+            "ok": self.ok,
+            "records": self.records,
+            "headSize": self.head_size,
+            "checkpoints": self.checkpoints,
+            "latestCheckpointSize": self.latest_checkpoint_size,
+            "seconds": round(self.seconds, 3),
+            "message": self.message,
+            "messageEn": self.message_en,
+            "firstProblem": None if first is None else first.to_json(),
+            "problems": [p.to_json() for p in self.problems],
+            "problemCounts": self.counts,
+        }
+
+
+class _Findings:
+    """Problems as they are found: the first of each kind kept, all counted."""
+
+    def __init__(self) -> None:
+        self.first: dict[tuple[ProblemKind, bool], Problem] = {}
+        self.counts: dict[str, int] = {}
+
+    def add(self, problem: Problem) -> None:
+        self.counts[problem.kind.value] = self.counts.get(problem.kind.value, 0) + 1
+        self.first.setdefault((problem.kind, problem.signed), problem)
+
+    def at(self, kind: ProblemKind, seq: int, detail: str) -> None:
+        self.add(Problem(kind, seq, seq + 1, exact=True, signed=False, detail=detail))
+
+
+def check_store(
+    connection: Connection, *, public_key: Ed25519PublicKey, origin: str, strict: bool = False
+) -> VerifyReport:
+    """Verify the stored log on `connection` (see the module docstring)."""
+    started = time.perf_counter()
+    found = _Findings()
+    head_size, head_root = read_head(connection)
+    signed = _checkpoints(connection, public_key, origin, found)
+    hashes, seqs = _scan_records(connection, found, strict=strict)
+    n = len(hashes)
+    nodes = SqlNodeReader(connection)
+    divergence = first_divergence(hashes, signed, nodes=nodes, seqs=seqs)
+    if divergence is not None:
+        found.add(_divergence_problem(divergence, signed=True))
+    latest = max((c.size for c in signed), default=None)
+    if latest is not None and head_size < latest:
+        found.add(
+            Problem(
+                ProblemKind.HEAD_MISMATCH,
+                head_size,
+                latest,
+                exact=False,
+                signed=True,
+                detail=f"head size {head_size} is below signed checkpoint {latest}",
+            )
+        )
+    elif divergence is None:
+        _check_tail(hashes, seqs, nodes, signed, origin, head_size, head_root, found)
+    if n > head_size and divergence is None:
+        beyond = f"{n - head_size} records beyond head {head_size}"
+        found.at(ProblemKind.INSERTED, head_size, beyond)
+    _check_node_table(nodes, head_size, head_root, found)
+    return VerifyReport(
+        records=n,
+        head_size=head_size,
+        checkpoints=len(signed),
+        latest_checkpoint_size=latest,
+        seconds=time.perf_counter() - started,
+        problems=tuple(sorted(found.first.values(), key=lambda p: (p.seq is None, p.seq or 0))),
+        counts=found.counts,
+    )
+
+
+def _checkpoints(
+    connection: Connection, public_key: Ed25519PublicKey, origin: str, found: _Findings
+) -> list[Checkpoint]:
+    good: list[Checkpoint] = []
+    for size, note in connection.execute(SELECT_CHECKPOINTS):
+        try:
+            checkpoint = verify_checkpoint(str(note), public_key, origin=origin)
+        except AuditError as err:
+            found.add(_forged(int(size), err.detail))
+            continue
+        if checkpoint.size != size:
+            found.add(_forged(int(size), f"note says size {checkpoint.size}"))
+            continue
+        good.append(checkpoint)
+    return good
+
+
+def _forged(size: int, detail: str) -> Problem:
+    return Problem(
+        ProblemKind.FORGED_CHECKPOINT,
+        None,
+        None,
+        exact=False,
+        signed=True,
+        detail=f"checkpoint stored at size {size}: {detail}",
+        checkpoint_size=size,
+    )
+
+
+def _scan_records(
+    connection: Connection, found: _Findings, *, strict: bool
+) -> tuple[list[bytes], list[int]]:
+    """One pass over the records: leaf hashes and seqs for the tree, shape and columns checked."""
+    hashes: list[bytes] = []
+    seqs: list[int] = []
+    loads, dumps, sort_keys = orjson.loads, orjson.dumps, orjson.OPT_SORT_KEYS
+    result = connection.execution_options(stream_results=True, yield_per=STREAM_ROWS).execute(
+        SELECT_ALL_RECORDS
+    )
+    for position, row in enumerate(result):
+        leaf = bytes(row.leaf)
+        hashes.append(leaf_hash(leaf))
+        seqs.append(record_seq(leaf))
+        try:
+            obj = loads(leaf)
+            canonical = (
+                isinstance(obj, dict)
+                and obj.keys() == _KEYS
+                and obj["v"] == 1
+                and dumps(obj, option=sort_keys) == leaf
+            )
+            if canonical and strict:
+                AuditRecord.from_canonical(leaf)
+        except (orjson.JSONDecodeError, AuditError):
+            canonical = False
+        if not canonical:
+            found.at(ProblemKind.NOT_CANONICAL, position, f"record at position {position}")
+            continue
+        wrong = [] if row.seq == obj["seq"] else ["seq"]
+        if format_time(as_utc(row.time)) != obj["time"]:
+            wrong.append("time")
+        wrong += [name for name in QUERY_COLUMNS if getattr(row, name) != obj[name]]
+        if wrong:
+            found.at(
+                ProblemKind.COLUMN_MISMATCH,
+                position,
+                f"record at position {position}: {', '.join(wrong)}",
+            )
+    return hashes, seqs
+
+
+def _divergence_problem(divergence: Any, *, signed: bool) -> Problem:
+    cp = divergence.checkpoint
+    evidence = f"signed checkpoint of size {cp.size}" if signed else f"head of size {cp.size}"
+    return Problem(
+        ProblemKind(divergence.kind.value),
+        divergence.index,
+        divergence.end,
+        exact=divergence.exact,
+        signed=signed,
+        detail=(
+            f"records disagree with the {evidence}; records below {divergence.intact_size} "
+            f"match a signed checkpoint"
+        ),
+        checkpoint_size=cp.size if signed else None,
+    )
+
+
+def _check_tail(
+    hashes: list[bytes],
+    seqs: list[int],
+    nodes: SqlNodeReader,
+    signed: list[Checkpoint],
+    origin: str,
+    head_size: int,
+    head_root: bytes,
+    found: _Findings,
+) -> None:
+    """Records beyond the latest checkpoint, against the (unsigned) head row."""
+    if head_size == 0 or any(c.size == head_size and c.root == head_root for c in signed):
+        return  # nothing beyond the latest checkpoint, which already held
+    head = Checkpoint(origin=origin, size=head_size, root=head_root, time=_EPOCH)
+    divergence = first_divergence(hashes, [*signed, head], nodes=nodes, seqs=seqs)
+    if divergence is not None:
+        found.add(_divergence_problem(divergence, signed=False))
+
+
+def _check_node_table(
+    nodes: SqlNodeReader, head_size: int, head_root: bytes, found: _Findings
+) -> None:
+    try:
+        stored = merkle.root_at(nodes, size=head_size)
+    except AuditError as err:
+        stored, why = b"", err.detail
+    else:
+        why = "stored right edge does not give the head's root"
+    if stored != head_root:
+        found.add(
+            Problem(ProblemKind.NODE_MISMATCH, None, None, exact=False, signed=False, detail=why)
+        )
