@@ -14,6 +14,7 @@ from sqlmodel import SQLModel, create_engine
 
 from access import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from access.audit import tables as audit_tables  # noqa: F401  (the audit log's tables)
+from access.elicenses import tables as elicense_tables  # noqa: F401
 
 
 def records_engine(url: str) -> Engine:

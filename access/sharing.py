@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from access.elicenses.status import StatusListKind, allocate
 from access.policy import (
     ApprovalAction,
     ApprovalFacts,
@@ -277,6 +278,10 @@ class Sharing:
             session.flush()
             session.add_all(items)
             session.flush()
+            if grants:
+                first = allocate(session.connection(), StatusListKind.GRANTS, len(grants))
+                for offset, grant in enumerate(grants):
+                    grant.status_index = first + offset
             session.add_all(grants)
             session.commit()
             session.refresh(row)
@@ -451,6 +456,7 @@ class Sharing:
                 until=valid_until,
                 quota=quota_per_day,
             )
+            grant.status_index = allocate(session.connection(), StatusListKind.GRANTS)
             session.add(grant)
             session.add(item)
             session.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, DateTime, Index
+from sqlalchemy import JSON, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -77,7 +77,10 @@ class GrantRow(SQLModel, table=True):
     """授权: what an approved item allows, until when, how often; revocable."""
 
     __tablename__ = "grants"
-    __table_args__ = (Index("grants_by_caller_resource", "caller_client_id", "resource_code"),)
+    __table_args__ = (
+        Index("grants_by_caller_resource", "caller_client_id", "resource_code"),
+        UniqueConstraint("status_index", name="grants_status_index"),
+    )
 
     id: str = Field(primary_key=True, max_length=40)
     item_id: str = Field(foreign_key="request_items.id", max_length=40)
@@ -98,6 +101,7 @@ class GrantRow(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=_utc())
     revoked_by: str | None = Field(default=None, max_length=200)
     revoke_reason: str = Field(default="", max_length=1000)
+    status_index: int | None = None  # its bit in the grants status list (revocation)
 
 
 class GrantUsageRow(SQLModel, table=True):

@@ -24,6 +24,7 @@ from api.observability import Metrics, RequestObserver
 from api.openlineage_route import openlineage_route
 from api.pages import page_routes
 from api.services import Services
+from api.trust_routes import trust_routes
 from graph.port import BackendUnavailable
 
 UNAUTHENTICATED = {
@@ -90,6 +91,12 @@ class IrsGraphQL(GraphQL[Context, None]):
             sharing=services.sharing,
             lineage=services.lineage,
             once_only=services.once_only,
+            elicenses=services.elicenses,
+            consents=services.consents,
+            calls=services.calls,
+            status=services.status,
+            trust=services.trust,
+            audit=services.audit,
             backend_error=self.backend_error,
         )
 
@@ -189,6 +196,7 @@ def create_app(services: Services) -> ASGIApp:
             *page_routes(),
             openlineage_route(services),
             dcat_route(lambda: services.ledger),
+            *trust_routes(services),
         ],
         lifespan=lifespan,
     )

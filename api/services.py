@@ -7,7 +7,15 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from access.audit.log import AuditLog, open_audit_log
 from access.clients import ClientRegistry
+from access.crypto.fields import BlindIndexer
+from access.crypto.keys import KeyRing
+from access.elicenses.calls import LicensedCalls
+from access.elicenses.consent import Consents
+from access.elicenses.issuance import ELicenses
+from access.elicenses.status import StatusLists
+from access.elicenses.trust import Trust
 from access.policy import PolicyEngine
 from access.records import migrate, records_engine
 from access.sharing import Sharing
@@ -36,6 +44,13 @@ class Services:
     sharing: Sharing
     lineage: Lineage
     once_only: OnceOnly
+    keys: KeyRing
+    audit: AuditLog
+    elicenses: ELicenses
+    consents: Consents
+    status: StatusLists
+    calls: LicensedCalls
+    trust: Trust
 
     def close(self) -> None:
         self.store.close()
@@ -75,6 +90,12 @@ def build_services(settings: Settings) -> Services:
     migrate(engine)
     ledger = Ledger(store=store)
     policy = open_policy_engine(settings)
+    assert settings.key_dir is not None
+    keys = KeyRing.load_or_create(settings.key_dir)
+    audit = open_audit_log(engine, settings.key_dir, origin=settings.audit_origin)
+    sharing = Sharing(engine=engine, ledger=ledger, policy=policy)
+    elicenses = ELicenses(engine=engine, ledger=ledger, keys=keys)
+    status = StatusLists(engine=engine, keys=keys, issuer=settings.public_url)
     return Services(
         settings=settings,
         store=store,
@@ -82,9 +103,25 @@ def build_services(settings: Settings) -> Services:
         ledger=ledger,
         clients=ClientRegistry(engine=engine),
         policy=policy,
-        sharing=Sharing(engine=engine, ledger=ledger, policy=policy),
+        sharing=sharing,
         lineage=Lineage(store=store),
         once_only=OnceOnly(store=store),
+        keys=keys,
+        audit=audit,
+        elicenses=elicenses,
+        consents=Consents(engine=engine, ledger=ledger, indexer=BlindIndexer(keys.index_key)),
+        status=status,
+        calls=LicensedCalls(
+            engine=engine,
+            sharing=sharing,
+            policy=policy,
+            elicenses=elicenses,
+            audit=audit,
+            keys=keys,
+            status=status,
+            issuer=settings.public_url,
+        ),
+        trust=Trust(engine=engine, keys=keys, issuer=settings.public_url),
     )
 
 

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     neo4j_timeout_s: float = 30.0
     opa_url: str = ""
     opa_timeout_s: float = 0.5
+    key_dir: Path | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    audit_origin: str = "irs.xm.gov.cn/audit"
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 4000
@@ -49,6 +52,9 @@ class Settings(BaseSettings):
     def _defaults(self) -> Settings:
         if not self.graph_url:
             self.graph_url = str(self.data_dir / "graph.db")
+        if self.key_dir is None:
+            self.key_dir = self.data_dir / "keys"
+        self.public_url = self.public_url.rstrip("/")
         if not self.records_url:
             self.records_url = f"sqlite:///{self.data_dir / 'records.db'}"
         if self.mode is Mode.PRODUCTION:

@@ -13,6 +13,7 @@ class Role(StrEnum):
     DEPARTMENT = "department"
     INTEGRATOR = "integrator"
     AUDITOR = "auditor"
+    HOLDER_APP = "holder_app"  # the city's real-name app acting for e-license holders (亮证)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,12 @@ from dataclasses import dataclass, field
 
 from strawberry.types import Info as StrawberryInfo
 
+from access.audit.log import AuditLog
+from access.elicenses.calls import LicensedCalls
+from access.elicenses.consent import Consents
+from access.elicenses.issuance import ELicenses
+from access.elicenses.status import StatusLists
+from access.elicenses.trust import Trust
 from access.sharing import Sharing
 from api.graphql.loaders import Loaders
 from catalog.ledger import Ledger
@@ -25,6 +31,12 @@ class Context:
     sharing: Sharing
     lineage: Lineage
     once_only: OnceOnly
+    elicenses: ELicenses
+    consents: Consents
+    calls: LicensedCalls
+    status: StatusLists
+    trust: Trust
+    audit: AuditLog
     backend_error: Callable[[str], None] = field(default=lambda _backend: None)
 
 

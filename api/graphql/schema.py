@@ -21,6 +21,7 @@ from strawberry.extensions import (
 
 from api.graphql.census import CensusMutation, CensusQuery
 from api.graphql.context import Context
+from api.graphql.elicenses import ELicenseMutation, ELicenseQuery
 from api.graphql.lineage import LineageQuery
 from api.graphql.mutation import Mutation
 from api.graphql.once_only import OnceOnlyQuery
@@ -118,10 +119,10 @@ def build_schema(
 
 
 @strawberry.type(name="Query")
-class RootQuery(Query, SharingQuery, LineageQuery, OnceOnlyQuery, CensusQuery):
+class RootQuery(Query, SharingQuery, ELicenseQuery, LineageQuery, OnceOnlyQuery, CensusQuery):
     """Every read: the ledger and sharing authorizations."""
 
 
 @strawberry.type(name="Mutation")
-class RootMutation(Mutation, SharingMutation, CensusMutation):
+class RootMutation(Mutation, SharingMutation, ELicenseMutation, CensusMutation):
     """Every write: the ledger and sharing authorizations."""

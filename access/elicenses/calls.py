@@ -1,0 +1,462 @@
+"""The licensed call (DESIGN.md, "The licensed call, end to end").
+
+1. the caller is authenticated (the API gives us its principal);
+2. facts: the caller's grants for the e-license type, the holder's consent (from the one-time
+   code), the type's sharing type, grade and sensitive fields, the matter and purpose;
+3. the policy decides: allow or deny with every reason, and which fields to return or mask;
+4. the audit record is made durable before anything leaves — in the same transaction that
+   uses up the one-time code and counts the call against the grant's daily quota;
+5. the response carries only the allowed fields, as a W3C VC 2.0 credential signed (JWS) by
+   the platform key, pointing at the status bits of the license and of the grant.
+
+Denials are answers too: every denial is audited and returns every reason. A fault in the
+policy engine or the audit store refuses the call (fail closed) and releases nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any, Final
+
+from sqlalchemy import Date, DateTime, Engine, Integer, bindparam, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from access.audit.errors import AuditError
+from access.audit.log import AuditLog
+from access.audit.records import AuditDecision, AuditDraft, AuditKind
+from access.crypto.keys import KeyRing
+from access.crypto.vc import build_credential, sign_credential
+from access.elicenses.consent import Consents
+from access.elicenses.issuance import ELicenses, check_holder_code
+from access.elicenses.status import StatusListKind, StatusLists
+from access.elicenses.tables import ConsentCodeRow, ConsentRow, ELicenseRow
+from access.policy import (
+    CallDecision,
+    ConsentFacts,
+    PolicyEngine,
+    PolicyUnavailable,
+    Reason,
+    ResourceKind,
+)
+from access.sharing import CITY_TIME, Sharing
+from access.tables import GrantRow
+from catalog.model import CertificateType
+from catalog.principal import Principal
+from catalog.problems import FieldIssue, Unavailable, ValidationFailed
+
+log = logging.getLogger("irs.calls")
+
+CREDENTIAL_TYPE: Final = "ELicenseCredential"
+IRS_CONTEXT: Final = "https://irs.xm.gov.cn/ns/elicense/v1"
+
+USE_CODE: Final = text(
+    "UPDATE consent_codes SET used_at = :now WHERE code_sha256 = :digest AND used_at IS NULL"
+).bindparams(bindparam("now", type_=DateTime(timezone=True)))
+COUNT_CALL: Final = text(
+    "INSERT INTO grant_usage (grant_id, day, calls) VALUES (:grant_id, :day, 1) "
+    "ON CONFLICT (grant_id, day) DO UPDATE SET calls = grant_usage.calls + 1 "
+    "WHERE grant_usage.calls < :quota"
+).bindparams(bindparam("day", type_=Date), bindparam("quota", type_=Integer))
+
+USAGE_SINCE: Final = text(
+    "SELECT grant_id, day, calls FROM grant_usage "
+    "WHERE day >= :since AND grant_id IN :grant_ids ORDER BY day, grant_id"
+).bindparams(bindparam("since", type_=Date), bindparam("grant_ids", expanding=True))
+
+# Reasons the hub finds itself (the policy's own reasons come with their messages).
+LOCAL_REASONS: Final = {
+    "CONSENT_CODE_UNKNOWN": (
+        "授权码无效：未签发或输入有误，请让持证人在应用中重新亮证",
+        "the consent code is not valid (never issued or mistyped); ask the holder for a new one",
+    ),
+    "CONSENT_NOT_FOR_HOLDER": (
+        "授权码不属于该持证人",
+        "the consent code was not given by this holder",
+    ),
+    "CONSENT_CODE_USED": (
+        "授权码已被使用（一次性），请让持证人重新亮证",
+        "the consent code was already used (one-time); ask the holder for a new one",
+    ),
+    "QUOTA_EXCEEDED": (
+        "已达到授权的每日调用上限",
+        "the grant's daily quota is used up",
+    ),
+    "ELICENSE_NOT_FOUND": (
+        "该持证人没有此类型的电子证照",
+        "the holder has no e-license of this type",
+    ),
+    "ELICENSE_REVOKED": (
+        "该电子证照已被注销或吊销",
+        "the e-license has been revoked",
+    ),
+    "ELICENSE_EXPIRED": (
+        "该电子证照已超过有效期",
+        "the e-license has expired",
+    ),
+    "ELICENSE_NOT_YET_VALID": (
+        "该电子证照尚未生效",
+        "the e-license is not yet valid",
+    ),
+}
+
+
+def local_reason(code: str) -> Reason:
+    message, message_en = LOCAL_REASONS[code]
+    return Reason(code, message, message_en)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallRequest:
+    """What an integrator asks for (`fields` empty: every field the grant allows)."""
+
+    certificate_type: str
+    holder_code: str
+    purpose: str
+    matter: str
+    fields: tuple[str, ...] = ()
+    consent_code: str | None = None
+
+    def __repr__(self) -> str:  # the holder code and the consent code stay out of logs
+        return f"CallRequest(certificate_type={self.certificate_type!r}, matter={self.matter!r})"
+
+
+@dataclass(frozen=True)
+class Released:
+    """An allowed call: the signed credential and what it contains."""
+
+    token: str = ""
+    credential: dict[str, Any] | None = None
+    license_id: str = ""
+    grant_id: str = ""
+    fields: tuple[str, ...] = ()
+    masked: tuple[str, ...] = ()
+    audit_seq: int = -1
+
+    def __repr__(self) -> str:
+        return f"Released(license_id={self.license_id!r}, audit_seq={self.audit_seq})"
+
+
+@dataclass(frozen=True)
+class Denied:
+    """A refused call: every reason, and the audit record that witnesses it."""
+
+    reasons: tuple[Reason, ...]
+    audit_seq: int  # -1 only when the audit store itself failed (the call then raises)
+
+
+def mask(value: str) -> str:
+    """Mask a personal value for display (张三 → 张*, 350203199001011234 → 3502**********1234)."""
+    text_value = str(value)
+    n = len(text_value)
+    if n <= 1:
+        return "*"
+    if n <= 3:
+        return text_value[0] + "*" * (n - 1)
+    if n < 8:
+        return text_value[0] + "*" * (n - 2) + text_value[-1]
+    return text_value[:4] + "*" * (n - 8) + text_value[-4:]
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+class LicensedCalls:
+    """The licensed-call use case; one instance per process (it caches grant status bits)."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        sharing: Sharing,
+        policy: PolicyEngine,
+        elicenses: ELicenses,
+        audit: AuditLog,
+        keys: KeyRing,
+        status: StatusLists,
+        issuer: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._engine = engine
+        self._sharing = sharing
+        self._policy = policy
+        self._elicenses = elicenses
+        self._audit = audit
+        self._keys = keys
+        self._status = status
+        self._issuer = issuer
+        self._clock = clock
+        self._grants: dict[str, tuple[int, int]] = {}
+
+    # -- the call ---------------------------------------------------------------------------
+
+    def call(self, *, principal: Principal, request: CallRequest) -> Released | Denied:
+        """Make one licensed call (see the module docstring for the steps)."""
+        now = self._clock()
+        draft = AuditDraft(
+            time=now,
+            kind=AuditKind.LICENSED_CALL,
+            actor=principal.client_id,
+            resource=request.certificate_type[:64],
+            purpose=request.purpose,
+            matter=request.matter,
+        )
+        try:
+            draft.at(0)  # the purpose must be fit for the log (no ID numbers, no control chars)
+        except AuditError:
+            raise ValidationFailed(
+                [
+                    FieldIssue(
+                        "purpose",
+                        "PURPOSE_INVALID",
+                        "用途须为简短说明，不得包含身份证号等个人信息或控制字符",
+                        "purpose must be a short text without ID numbers or control characters",
+                    )
+                ]
+            ) from None
+        cert = self._elicenses.certificate_type(request.certificate_type)
+        holder_code, issue = check_holder_code(cert.holder_kind, request.holder_code, "holder")
+        if issue:
+            self._deny(draft, (Reason(issue.code, issue.message, issue.message_en),))
+            raise ValidationFailed([issue])
+        holder_index = self._elicenses.holder_index(cert.holder_kind, holder_code)
+        draft = replace(draft, holder_blind_index=holder_index)
+        consent: ConsentFacts | None = None
+        code_row: ConsentCodeRow | None = None
+        consent_row: ConsentRow | None = None
+        if request.consent_code:
+            with Session(self._engine) as session:
+                resolved = Consents.resolve(session, request.consent_code)
+            if resolved is None:
+                return self._deny(draft, (local_reason("CONSENT_CODE_UNKNOWN"),))
+            code_row, consent_row = resolved
+            draft = replace(draft, consent_id=consent_row.id)
+            if consent_row.holder_index != holder_index:
+                return self._deny(draft, (local_reason("CONSENT_NOT_FOR_HOLDER"),))
+            consent = ConsentFacts(
+                caller=consent_row.caller_client_id,
+                certificate_type=consent_row.type_code,
+                purpose=consent_row.purpose,
+                valid_until=min(_utc(consent_row.valid_until), _utc(code_row.expires_at)),
+                used=code_row.used_at is not None,
+                revoked=consent_row.withdrawn_at is not None,
+            )
+        decision = self._decide(principal, request, cert, consent, draft)
+        if not decision.allow:
+            return self._deny(draft, decision.reasons, grant_id=decision.grant_id)
+        assert decision.grant_id is not None
+        draft = replace(draft, grant_id=decision.grant_id)
+        with Session(self._engine) as session:
+            row = self._elicenses.current(session, holder_index=holder_index, type_code=cert.code)
+        refusal = self._license_problem(row, now)
+        if refusal is not None or row is None:
+            return self._deny(draft, (local_reason(refusal or "ELICENSE_NOT_FOUND"),))
+        return self._release(principal, request, cert, row, decision, code_row, draft, now)
+
+    def _decide(
+        self,
+        principal: Principal,
+        request: CallRequest,
+        cert: CertificateType,
+        consent: ConsentFacts | None,
+        draft: AuditDraft,
+    ) -> CallDecision:
+        facts = self._sharing.call_facts(
+            principal=principal,
+            kind=ResourceKind.CERTIFICATE_TYPE,
+            code=cert.code,
+            purpose=request.purpose,
+            matter=request.matter,
+            fields=request.fields,
+        )
+        try:
+            return self._policy.decide_call(facts=replace(facts, now=draft.time, consent=consent))
+        except PolicyUnavailable as exc:
+            self._deny(
+                draft,
+                (
+                    Reason(
+                        PolicyUnavailable.code,
+                        PolicyUnavailable.message,
+                        PolicyUnavailable.message_en,
+                    ),
+                ),
+                quiet=True,
+            )
+            raise Unavailable(PolicyUnavailable.message, PolicyUnavailable.message_en) from exc
+
+    @staticmethod
+    def _license_problem(row: ELicenseRow | None, now: datetime) -> str | None:
+        if row is None:
+            return "ELICENSE_NOT_FOUND"
+        if row.revoked_at is not None:
+            return "ELICENSE_REVOKED"
+        if row.valid_until is not None and _utc(row.valid_until) <= now:
+            return "ELICENSE_EXPIRED"
+        if _utc(row.valid_from) > now:
+            return "ELICENSE_NOT_YET_VALID"
+        return None
+
+    def _release(
+        self,
+        principal: Principal,
+        request: CallRequest,
+        cert: CertificateType,
+        row: ELicenseRow,
+        decision: CallDecision,
+        code_row: ConsentCodeRow | None,
+        draft: AuditDraft,
+        now: datetime,
+    ) -> Released | Denied:
+        opened = self._elicenses.open(row)
+        allowed = set(decision.obligations.fields)
+        wanted = [
+            f.name for f in cert.surface_fields if f.name in allowed and f.name in opened.surface
+        ]
+        masked = [f for f in decision.obligations.mask if f in wanted]
+        values = {f: mask(opened.surface[f]) if f in masked else opened.surface[f] for f in wanted}
+        grant_id = decision.grant_id or ""
+        grant_bit, quota = self._grant_info(grant_id)
+        credential = build_credential(
+            issuer=self._issuer,
+            subject={
+                "type": "ELicense",
+                "licenseId": row.id,
+                "licenseNumber": row.number,
+                "certificateType": cert.code,
+                "certificateTypeName": cert.name,
+                "issuerCode": row.issuer_code,
+                "issuedOn": row.issued_on.isoformat(),
+                "surface": values,
+                "maskedFields": masked,
+            },
+            valid_from=_utc(row.valid_from),
+            valid_until=_utc(row.valid_until) if row.valid_until else None,
+            types=(CREDENTIAL_TYPE,),
+            credential_id=f"urn:uuid:{uuid.uuid4()}",
+            contexts=(IRS_CONTEXT,),
+        )
+        credential["credentialStatus"] = [
+            self._status_entry(StatusListKind.ELICENSES, row.status_index, "license"),
+            self._status_entry(StatusListKind.GRANTS, grant_bit, "grant"),
+        ]
+        credential["termsOfUse"] = [
+            {
+                "type": "IrsSharingTerms",
+                "grant": grant_id,
+                "purpose": request.purpose,
+                "matter": request.matter,
+                "caller": principal.client_id,
+            }
+        ]
+        token = sign_credential(credential, self._keys.active_signing_key, now=now)
+        draft = replace(
+            draft,
+            decision=AuditDecision.ALLOW,
+            fields_released=tuple(wanted),
+            response_digest=digest(token),
+        )
+        try:
+            with Session(self._engine) as session:
+                if code_row is not None:
+                    used = session.execute(USE_CODE, {"now": now, "digest": code_row.code_sha256})
+                    if used.rowcount != 1:  # type: ignore[attr-defined]
+                        session.rollback()
+                        return self._deny(draft, (local_reason("CONSENT_CODE_USED"),))
+                counted = session.execute(
+                    COUNT_CALL,
+                    {"grant_id": grant_id, "day": now.astimezone(CITY_TIME).date(), "quota": quota},
+                )
+                if counted.rowcount != 1:  # type: ignore[attr-defined]
+                    session.rollback()
+                    return self._deny(draft, (local_reason("QUOTA_EXCEEDED"),))
+                records = self._audit.append(session, [draft])
+                session.commit()
+        except (SQLAlchemyError, AuditError) as exc:
+            log.error("audit store failed; call refused", extra={"error": type(exc).__name__})
+            raise Unavailable(
+                "审计日志不可用，调用已拒绝（未释放任何数据）",
+                "the audit log is unavailable; the call was refused and nothing released",
+            ) from exc
+        return Released(
+            token=token,
+            credential=credential,
+            license_id=row.id,
+            grant_id=grant_id,
+            fields=tuple(wanted),
+            masked=tuple(masked),
+            audit_seq=records[0].seq,
+        )
+
+    def _deny(
+        self,
+        draft: AuditDraft,
+        reasons: Sequence[Reason],
+        *,
+        grant_id: str | None = None,
+        quiet: bool = False,
+    ) -> Denied:
+        """Audit a denial (before answering) and return it; an audit fault refuses loudly."""
+        draft = replace(
+            draft,
+            decision=AuditDecision.DENY,
+            reasons=tuple(r.code for r in reasons),
+            fields_released=(),
+            response_digest=None,
+            grant_id=grant_id or draft.grant_id,
+        )
+        try:
+            records = self._audit.append_now([draft])
+        except (SQLAlchemyError, AuditError) as exc:
+            log.error("audit store failed on a denial", extra={"error": type(exc).__name__})
+            if quiet:
+                return Denied(tuple(reasons), -1)
+            raise Unavailable(
+                "审计日志不可用，调用已拒绝（未释放任何数据）",
+                "the audit log is unavailable; the call was refused and nothing released",
+            ) from exc
+        return Denied(tuple(reasons), records[0].seq)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _status_entry(self, kind: StatusListKind, index: int, name: str) -> dict[str, Any]:
+        ref = self._status.ref(kind, index)
+        return {
+            "id": f"{ref.list_url}#{ref.index}-{name}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": str(ref.index),
+            "statusListCredential": ref.list_url,
+        }
+
+    def _grant_info(self, grant_id: str) -> tuple[int, int]:
+        """The grant's status bit and daily quota (both fixed once the grant exists)."""
+        info = self._grants.get(grant_id)
+        if info is None:
+            with Session(self._engine) as session:
+                grant = session.get(GrantRow, grant_id)
+            if grant is None or grant.status_index is None:
+                raise Unavailable("授权记录缺失", "the grant record is missing")
+            info = self._grants[grant_id] = (grant.status_index, grant.quota_per_day)
+        return info
+
+    def usage(self, *, grant_ids: Sequence[str], since: date) -> list[tuple[str, date, int]]:
+        """Calls per grant and (city) day since `since`: metering for owners and callers."""
+        if not grant_ids:
+            return []
+        with self._engine.connect() as connection:
+            rows = connection.execute(USAGE_SINCE, {"since": since, "grant_ids": list(grant_ids)})
+            return [
+                (g, d if isinstance(d, date) else date.fromisoformat(str(d)), int(c))
+                for g, d, c in rows
+            ]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

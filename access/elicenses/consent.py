@@ -1,0 +1,239 @@
+"""持证人授权 (holder consent) and its one-time codes (亮证码).
+
+A holder, signed in to the city's app (a client with the `holder_app` role, which did the
+real-name check), lets one caller use one e-license type for one purpose until a time. When
+the holder is at the counter, the app asks for a short-lived one-time code and shows it; the
+integrator presents the code with its licensed call. A code works once, before it expires,
+while its consent stands. Only SHA-256 digests of codes are stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from access.crypto.fields import BlindIndexer
+from access.elicenses.issuance import check_holder_code, holder_index_kind
+from access.elicenses.tables import ConsentCodeRow, ConsentRow
+from access.tables import Client
+from catalog.ledger import Ledger
+from catalog.model import CertificateType, Kind
+from catalog.principal import Principal, Role
+from catalog.problems import Conflict, FieldIssue, Forbidden, NotFound, ValidationFailed
+
+CODE_TTL: Final = timedelta(minutes=5)
+MAX_CODE_TTL: Final = timedelta(minutes=30)
+MAX_CONSENT: Final = timedelta(days=366)
+
+
+def code_digest(code: str) -> str:
+    """What is stored of a one-time code (and looked up when it is presented)."""
+    return hashlib.sha256(code.strip().encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    """A one-time code, shown to the holder once."""
+
+    code: str
+    consent_id: str
+    expires_at: datetime
+
+    def __repr__(self) -> str:
+        return f"IssuedCode(consent_id={self.consent_id!r}, expires_at={self.expires_at!r})"
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class Consents:
+    """Giving, showing and withdrawing consent; resolving a presented code."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        ledger: Ledger,
+        indexer: BlindIndexer,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._engine = engine
+        self._ledger = ledger
+        self._indexer = indexer
+        self._clock = clock
+
+    @staticmethod
+    def _require_app(principal: Principal) -> None:
+        if principal.role is not Role.HOLDER_APP:
+            raise Forbidden(
+                "只有持证人本人（通过实名认证的持证人应用）可以授权",
+                "only the holder, through the real-name holder app, gives or withdraws consent",
+            )
+
+    def _holder_index(self, cert: CertificateType, holder_code: str) -> str:
+        code, issue = check_holder_code(cert.holder_kind, holder_code, "holderCode")
+        if issue:
+            raise ValidationFailed([issue])
+        return self._indexer.index(code, kind=holder_index_kind(cert.holder_kind))
+
+    def _certificate_type(self, code: str) -> CertificateType:
+        stored = self._ledger.get(kind=Kind.CERTIFICATE_TYPE, code=code)
+        if stored is None or not isinstance(stored.entity, CertificateType):
+            raise NotFound("证照类型", code, path="certificateType")
+        return stored.entity
+
+    def give(
+        self,
+        *,
+        principal: Principal,
+        holder_code: str,
+        certificate_type: str,
+        caller_client_id: str,
+        purpose: str,
+        valid_until: datetime,
+    ) -> ConsentRow:
+        """Record the holder's consent for one caller, type and purpose."""
+        self._require_app(principal)
+        cert = self._certificate_type(certificate_type)
+        index = self._holder_index(cert, holder_code)
+        now = self._clock()
+        until = _utc(valid_until)
+        issues: list[FieldIssue] = []
+        if not purpose.strip() or len(purpose) > 500:
+            issues.append(
+                FieldIssue(
+                    "purpose",
+                    "REQUIRED",
+                    "请填写用途（不超过 500 字）",
+                    "give the purpose (≤ 500 characters)",
+                )
+            )
+        if not now < until <= now + MAX_CONSENT:
+            issues.append(
+                FieldIssue(
+                    "validUntil",
+                    "PERIOD",
+                    "授权截止时间须在将来且不超过一年",
+                    "validUntil must be in the future and within a year",
+                )
+            )
+        with Session(self._engine) as session:
+            caller = session.get(Client, caller_client_id)
+            if (
+                caller is None
+                or caller.revoked_at is not None
+                or caller.role != Role.INTEGRATOR.value
+            ):
+                issues.append(
+                    FieldIssue(
+                        "callerClientId",
+                        "UNKNOWN_CALLER",
+                        "被授权方不是有效的接入方（integrator）客户端",
+                        "the caller is not an active integrator client",
+                    )
+                )
+            if issues:
+                raise ValidationFailed(issues)
+            row = ConsentRow(
+                id=f"CONSENT-{uuid.uuid4().hex[:16]}",
+                holder_index=index,
+                type_code=cert.code,
+                caller_client_id=caller_client_id,
+                purpose=purpose,
+                valid_until=until,
+                given_via=principal.client_id,
+                created_at=now,
+            )
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+            return row
+
+    def one_time_code(
+        self, *, principal: Principal, consent_id: str, ttl: timedelta = CODE_TTL
+    ) -> IssuedCode:
+        """A fresh one-time code for a standing consent (亮证)."""
+        self._require_app(principal)
+        if not timedelta(seconds=10) <= ttl <= MAX_CODE_TTL:
+            raise ValidationFailed(
+                [
+                    FieldIssue(
+                        "ttlSeconds",
+                        "OUT_OF_RANGE",
+                        "有效时长须在 10 秒到 30 分钟之间",
+                        "ttl must be 10 s to 30 min",
+                    )
+                ]
+            )
+        now = self._clock()
+        with Session(self._engine) as session:
+            consent = session.get(ConsentRow, consent_id)
+            if consent is None or consent.given_via != principal.client_id:
+                raise NotFound("授权", consent_id, path="consentId")
+            if consent.withdrawn_at is not None:
+                raise Conflict("授权已撤回", "the consent was withdrawn")
+            if _utc(consent.valid_until) <= now:
+                raise Conflict("授权已过期", "the consent has expired")
+            code = secrets.token_urlsafe(18)
+            expires = min(now + ttl, _utc(consent.valid_until))
+            session.add(
+                ConsentCodeRow(
+                    code_sha256=code_digest(code),
+                    consent_id=consent.id,
+                    expires_at=expires,
+                    created_at=now,
+                )
+            )
+            session.commit()
+        return IssuedCode(code=code, consent_id=consent_id, expires_at=expires)
+
+    def withdraw(self, *, principal: Principal, consent_id: str) -> ConsentRow:
+        """Withdraw a consent: its unused codes stop working at once."""
+        self._require_app(principal)
+        with Session(self._engine) as session:
+            consent = session.get(ConsentRow, consent_id)
+            if consent is None or consent.given_via != principal.client_id:
+                raise NotFound("授权", consent_id, path="consentId")
+            if consent.withdrawn_at is not None:
+                raise Conflict("授权已撤回", "the consent was already withdrawn")
+            consent.withdrawn_at = self._clock()
+            session.add(consent)
+            session.commit()
+            session.refresh(consent)
+            return consent
+
+    def of_holder(
+        self, *, principal: Principal, holder_code: str, certificate_type: str
+    ) -> list[ConsentRow]:
+        """The holder's consents for one type, newest first."""
+        self._require_app(principal)
+        cert = self._certificate_type(certificate_type)
+        index = self._holder_index(cert, holder_code)
+        with Session(self._engine) as session:
+            return list(
+                session.exec(
+                    select(ConsentRow)
+                    .where(ConsentRow.holder_index == index, ConsentRow.type_code == cert.code)
+                    .order_by(col(ConsentRow.created_at).desc())
+                )
+            )
+
+    @staticmethod
+    def resolve(session: Session, code: str) -> tuple[ConsentCodeRow, ConsentRow] | None:
+        """The code and its consent, or None for a code nobody issued."""
+        if not code or len(code) > 200:
+            return None
+        found = session.get(ConsentCodeRow, code_digest(code))
+        if found is None:
+            return None
+        consent = session.get(ConsentRow, found.consent_id)
+        return None if consent is None else (found, consent)
