@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from api.audit_cli import register as register_audit
 from api.census_cli import register as register_census
 from api.settings import Mode, Settings
 from catalog.principal import Role
@@ -18,6 +19,7 @@ schema_app = typer.Typer(no_args_is_help=True, help="GraphQL schema (SDL) export
 graph_app = typer.Typer(no_args_is_help=True, help="Move the catalog graph between backends")
 app.add_typer(graph_app, name="graph")
 register_census(app)  # irs template DIR · irs import FILE… · irs export dcat · irs export excel
+register_audit(app)  # irs audit verify · irs audit checkpoint · irs audit prove SEQ
 app.add_typer(clients_app, name="clients")
 app.add_typer(schema_app, name="schema")
 
