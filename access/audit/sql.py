@@ -10,14 +10,16 @@ type processors the tables use. Everything off the hot path (proofs, search, ver
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import Table, insert, select, text, tuple_
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql.elements import TextClause
 
 from access.audit.errors import MissingNode
 from access.audit.merkle import NodeId
@@ -196,6 +198,21 @@ def columns_disagree(record: AuditRecord, row: Any) -> list[str]:
     return wrong
 
 
+SELECT_NODES: Final = "SELECT level, idx, hash FROM audit_node WHERE "
+NODE_KEY: Final = "(level = :l{n} AND idx = :i{n})"
+
+
+@functools.lru_cache(maxsize=256)
+def select_nodes(count: int) -> TextClause:
+    """`SELECT level, idx, hash FROM audit_node WHERE <key 0> OR … OR <key count-1>`, one
+    statement per count (a proof needs at most ~2·log2 n keys, so few are ever made). An OR of
+    primary-key equalities is what both engines answer from the index: SQLite scans the whole
+    table for a row-value `(level, idx) IN (...)`, and building a SQLAlchemy expression per
+    proof costs more than the query."""
+    keys = " OR ".join(NODE_KEY.format(n=n) for n in range(count))
+    return text(SELECT_NODES + keys)
+
+
 class SqlNodeReader:
     """`NodeReader` over `audit_node` on one connection: one query per call."""
 
@@ -208,11 +225,14 @@ class SqlNodeReader:
         """The hashes of `nodes`, in order; `MissingNode` names the first one absent."""
         if not nodes:
             return []
-        keys = list({(n.level, n.index) for n in nodes})
-        stmt = select(NODE_TABLE.c.level, NODE_TABLE.c.idx, NODE_TABLE.c.hash).where(
-            tuple_(NODE_TABLE.c.level, NODE_TABLE.c.idx).in_(keys)
-        )
-        found = {(lv, ix): bytes(h) for lv, ix, h in self._connection.execute(stmt)}
+        keys = sorted({(n.level, n.index) for n in nodes})
+        params = {}
+        for i, (level, index) in enumerate(keys):
+            params[f"l{i}"], params[f"i{i}"] = level, index
+        found = {
+            (lv, ix): bytes(h)
+            for lv, ix, h in self._connection.execute(select_nodes(len(keys)), params)
+        }
         out: list[bytes] = []
         for node in nodes:
             h = found.get((node.level, node.index))
