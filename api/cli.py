@@ -10,6 +10,7 @@ import typer
 
 from api.audit_cli import register as register_audit
 from api.census_cli import register as register_census
+from api.elicense_cli import register as register_elicenses
 from api.settings import Mode, Settings
 from catalog.principal import Role
 
@@ -20,6 +21,7 @@ graph_app = typer.Typer(no_args_is_help=True, help="Move the catalog graph betwe
 app.add_typer(graph_app, name="graph")
 register_census(app)  # irs template DIR · irs import FILE… · irs export dcat · irs export excel
 register_audit(app)  # irs audit verify · irs audit checkpoint · irs audit prove SEQ
+register_elicenses(app)  # irs verify FILE · irs elicenses issue FILE · irs keys · irs trust
 app.add_typer(clients_app, name="clients")
 app.add_typer(schema_app, name="schema")
 
@@ -69,7 +71,9 @@ def serve(
 @clients_app.command("create")
 def clients_create(
     name: Annotated[str, typer.Option(help="Display name of the client")],
-    role: Annotated[Role, typer.Option(help="admin | department | integrator | auditor")],
+    role: Annotated[
+        Role, typer.Option(help="admin | department | integrator | auditor | holder_app")
+    ],
     department: Annotated[
         str | None, typer.Option(help="统一社会信用代码 of the department")
     ] = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from api.demo_elicenses import seed_demo_consent, seed_demo_elicenses
 from api.services import Services
 from catalog.demo import demo_entities
 from catalog.ledger import ListFilter
@@ -50,6 +51,7 @@ def demo_tokens(services: Services) -> list[DemoToken]:
         (Role.DEPARTMENT, "demo-scjg", f"{MARKET_REGULATION} 业务员", scjg),
         (Role.INTEGRATOR, "demo-integrator", "集成商 示例", None),
         (Role.AUDITOR, "demo-auditor", "审计 示例", None),
+        (Role.HOLDER_APP, "demo-holder-app", "i厦门 持证人应用", None),
     ]
     tokens = []
     for role, client_id, name, dept in wanted:
@@ -57,4 +59,15 @@ def demo_tokens(services: Services) -> list[DemoToken]:
             name=name, role=role, department=dept, client_id=client_id, secret=DEMO_SECRET
         )
         tokens.append(DemoToken(role, name, dept, issued.token))
+    _seed_sharing(services, {t.role: t.token for t in tokens})
     return tokens
+
+
+def _seed_sharing(services: Services, tokens: dict[Role, str]) -> None:
+    """Demo e-licenses, the demo integrator's grants and the demo doctor's consent."""
+    integrator = services.clients.authenticate(tokens[Role.INTEGRATOR])
+    holder_app = services.clients.authenticate(tokens[Role.HOLDER_APP])
+    assert integrator is not None
+    assert holder_app is not None
+    seed_demo_elicenses(services, integrator)
+    seed_demo_consent(services, holder_app, integrator.client_id)

@@ -319,7 +319,7 @@ class LicensedCalls:
         wanted = [
             f.name for f in cert.surface_fields if f.name in allowed and f.name in opened.surface
         ]
-        masked = [f for f in decision.obligations.mask if f in wanted]
+        masked = [f for f in wanted if f in set(decision.obligations.mask)]
         values = {f: mask(opened.surface[f]) if f in masked else opened.surface[f] for f in wanted}
         grant_id = decision.grant_id or ""
         grant_bit, quota = self._grant_info(grant_id)

@@ -100,8 +100,10 @@ class Consents:
         caller_client_id: str,
         purpose: str,
         valid_until: datetime,
+        consent_id: str | None = None,
     ) -> ConsentRow:
-        """Record the holder's consent for one caller, type and purpose."""
+        """Record the holder's consent for one caller, type and purpose (`consent_id` is fixed
+        only by the demo, so the README can name its consent)."""
         self._require_app(principal)
         cert = self._certificate_type(certificate_type)
         index = self._holder_index(cert, holder_code)
@@ -144,7 +146,7 @@ class Consents:
             if issues:
                 raise ValidationFailed(issues)
             row = ConsentRow(
-                id=f"CONSENT-{uuid.uuid4().hex[:16]}",
+                id=consent_id or f"CONSENT-{uuid.uuid4().hex[:16]}",
                 holder_index=index,
                 type_code=cert.code,
                 caller_client_id=caller_client_id,

@@ -122,6 +122,13 @@ class ELicenses:
         assert isinstance(entity, CertificateType)
         return entity
 
+    def surface_names(self, type_code: str) -> frozenset[str]:
+        """The 照面 field names of a type (empty when the type is unknown)."""
+        stored = self._ledger.get(kind=Kind.CERTIFICATE_TYPE, code=type_code) if type_code else None
+        if stored is None or not isinstance(stored.entity, CertificateType):
+            return frozenset()
+        return frozenset(f.name for f in stored.entity.surface_fields)
+
     def holder_index(self, kind: HolderKind, code: str) -> str:
         """The blind index a holder is stored under (the code must already be validated)."""
         return self._index.index(code, kind=holder_index_kind(kind))

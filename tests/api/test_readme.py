@@ -64,20 +64,33 @@ async def demo(
 def test_the_readme_has_examples_for_every_role() -> None:
     found = examples()
     assert len(found) >= 10
-    assert {role for role, _q, _e in found} == {"admin", "department", "integrator", "auditor"}
+    assert {role for role, _q, _e in found} == {
+        "admin",
+        "department",
+        "integrator",
+        "auditor",
+        "holder_app",
+    }
 
 
 async def test_readme_examples_answer_as_documented(
     demo: tuple[httpx.AsyncClient, dict[str, str], Services],
 ) -> None:
     client, tokens, _services = demo
-    for role, query, expected in examples():
+    captured: dict[str, str] = {}
+    for role, raw_query, expected in examples():
+        query = raw_query
+        for name, value in captured.items():  # values the README says to paste from above
+            query = query.replace(f"<{name}>", value)
         r = await client.post(
             "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {tokens[role]}"}
         )
         body = r.json()
         assert "errors" not in body, (query, body)
         assert contains(body, expected), (query, json.dumps(body, ensure_ascii=False)[:2000])
+        code = (body.get("data") or {}).get("consentCode") or {}
+        if "code" in code:
+            captured["consentCode"] = code["code"]
 
 
 async def test_demo_tokens_are_the_documented_ones(
