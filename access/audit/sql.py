@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import Table, insert, select, text
+from sqlalchemy import String, Table, insert, select, text, type_coerce
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.elements import TextClause
 
@@ -88,8 +88,6 @@ SELECT_LATEST_CHECKPOINT: Final = text(
 )
 SELECT_CHECKPOINTS: Final = text("SELECT size, note FROM audit_checkpoint ORDER BY size")
 COUNT_RECORDS: Final = text("SELECT count(*) FROM audit_record")
-SELECT_ALL_RECORDS: Final = select(RECORD_TABLE).order_by(RECORD_TABLE.c.seq)
-
 # the query columns: copies of leaf fields (`seq` and `time` are handled on their own)
 QUERY_COLUMNS: Final = (
     "kind",
@@ -103,6 +101,18 @@ QUERY_COLUMNS: Final = (
     "grant_id",
     "consent_id",
 )
+_C = RECORD_TABLE.c
+# the verifier's stream: plain tuples in a fixed order; on SQLite the time comes back as the
+# stored text (SQLAlchemy's "YYYY-MM-DD HH:MM:SS.ffffff", UTC), parsing it would double the cost
+SCAN_RECORDS: Final = select(
+    _C.seq,
+    _C.leaf,
+    _C.time,
+    *(_C[name] for name in QUERY_COLUMNS),
+).order_by(_C.seq)
+SCAN_RECORDS_SQLITE: Final = select(
+    _C.seq, _C.leaf, type_coerce(_C.time, String()), *SCAN_RECORDS.selected_columns[3:]
+).order_by(_C.seq)
 
 
 _NAMED_PARAM = re.compile(r":([a-z_]+)")

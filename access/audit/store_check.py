@@ -35,7 +35,8 @@ from access.audit.merkle import leaf_hash
 from access.audit.records import AuditKind, AuditRecord, format_time, record_seq
 from access.audit.sql import (
     QUERY_COLUMNS,
-    SELECT_ALL_RECORDS,
+    SCAN_RECORDS,
+    SCAN_RECORDS_SQLITE,
     SELECT_CHECKPOINTS,
     SqlNodeReader,
     as_utc,
@@ -158,10 +159,11 @@ class VerifyReport:
 
     @property
     def first_problem(self) -> Problem | None:
-        """The problem at the lowest seq (checkpoint-only problems, which have none, last)."""
+        """The problem at the lowest seq, signed evidence first (checkpoint-only problems,
+        which have no seq, last)."""
         if not self.problems:
             return None
-        return min(self.problems, key=lambda p: (p.seq is None, p.seq or 0))
+        return min(self.problems, key=_order)
 
     @property
     def message(self) -> str:
@@ -200,6 +202,10 @@ class VerifyReport:
             "problems": [p.to_json() for p in self.problems],
             "problemCounts": self.counts,
         }
+
+
+def _order(problem: Problem) -> tuple[bool, int, bool]:
+    return (problem.seq is None, problem.seq or 0, not problem.signed)
 
 
 class _Findings:
@@ -255,7 +261,7 @@ def check_store(
         checkpoints=len(signed),
         latest_checkpoint_size=latest,
         seconds=time.perf_counter() - started,
-        problems=tuple(sorted(found.first.values(), key=lambda p: (p.seq is None, p.seq or 0))),
+        problems=tuple(sorted(found.first.values(), key=_order)),
         counts=found.counts,
     )
 
@@ -292,23 +298,27 @@ def _forged(size: int, detail: str) -> Problem:
 def _scan_records(
     connection: Connection, found: _Findings, *, strict: bool
 ) -> tuple[list[bytes], list[int]]:
-    """One pass over the records: leaf hashes and seqs for the tree, shape and columns checked."""
+    """One pass over the records: leaf hashes and seqs for the tree, shape and columns checked.
+
+    The hot loop of `irs audit verify` (10^6 iterations): tuples, not row objects; one JSON
+    parse and one re-encode per record (the canonical check); the columns compared as one
+    tuple, named only when they differ."""
     hashes: list[bytes] = []
     seqs: list[int] = []
     loads, dumps, sort_keys = orjson.loads, orjson.dumps, orjson.OPT_SORT_KEYS
-    result = connection.execution_options(stream_results=True, yield_per=STREAM_ROWS).execute(
-        SELECT_ALL_RECORDS
-    )
-    for position, row in enumerate(result):
-        leaf = bytes(row.leaf)
+    sqlite = connection.dialect.name == "sqlite"
+    stream = connection.execution_options(stream_results=True, yield_per=STREAM_ROWS)
+    result = stream.execute(SCAN_RECORDS_SQLITE if sqlite else SCAN_RECORDS)
+    for position, (seq, raw, stored_time, *columns) in enumerate(result):
+        leaf = raw if type(raw) is bytes else bytes(raw)
         hashes.append(leaf_hash(leaf))
-        seqs.append(record_seq(leaf))
         try:
             obj = loads(leaf)
             canonical = (
-                isinstance(obj, dict)
+                type(obj) is dict
                 and obj.keys() == _KEYS
                 and obj["v"] == 1
+                and type(obj["seq"]) is int
                 and dumps(obj, option=sort_keys) == leaf
             )
             if canonical and strict:
@@ -316,19 +326,35 @@ def _scan_records(
         except (orjson.JSONDecodeError, AuditError):
             canonical = False
         if not canonical:
+            seqs.append(record_seq(leaf))
             found.at(ProblemKind.NOT_CANONICAL, position, f"record at position {position}")
             continue
-        wrong = [] if row.seq == obj["seq"] else ["seq"]
-        if format_time(as_utc(row.time)) != obj["time"]:
-            wrong.append("time")
-        wrong += [name for name in QUERY_COLUMNS if getattr(row, name) != obj[name]]
-        if wrong:
+        seqs.append(obj["seq"])
+        leaf_time = obj["time"]
+        if sqlite and isinstance(leaf_time, str):
+            time_ok = stored_time == leaf_time[:10] + " " + leaf_time[11:-1] or _same_time(
+                stored_time, leaf_time
+            )
+        else:
+            time_ok = format_time(as_utc(stored_time)) == leaf_time
+        if seq != obj["seq"] or not time_ok or tuple(columns) != tuple(map(obj.get, QUERY_COLUMNS)):
+            wrong = [] if seq == obj["seq"] else ["seq"]
+            wrong += [] if time_ok else ["time"]
+            wrong += [n for n, v in zip(QUERY_COLUMNS, columns, strict=True) if v != obj[n]]
             found.at(
                 ProblemKind.COLUMN_MISMATCH,
                 position,
                 f"record at position {position}: {', '.join(wrong)}",
             )
     return hashes, seqs
+
+
+def _same_time(stored: object, leaf_time: str) -> bool:
+    """A stored SQLite time written in another text form than SQLAlchemy's (slow path)."""
+    try:
+        return format_time(as_utc(datetime.fromisoformat(str(stored)))) == leaf_time
+    except ValueError:
+        return False
 
 
 def _divergence_problem(divergence: Any, *, signed: bool) -> Problem:

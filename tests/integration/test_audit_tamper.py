@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import text
+from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.engine import Connection, Engine
 
 from access.audit.checkpoint import Checkpoint, sign_checkpoint
@@ -24,6 +24,9 @@ from tests.integration.audit_support import ORIGIN, T0, draft, open_log
 
 SET_LEAF = text("UPDATE audit_record SET leaf = :leaf WHERE seq = :seq")
 SET_ACTOR = text("UPDATE audit_record SET actor = :actor WHERE seq = :seq")
+SET_TIME = text("UPDATE audit_record SET time = :time WHERE seq = :seq").bindparams(
+    bindparam("time", type_=DateTime(timezone=True))
+)
 GET_LEAF = text("SELECT leaf FROM audit_record WHERE seq = :seq")
 DELETE_RECORD = text("DELETE FROM audit_record WHERE seq = :seq")
 DELETE_FROM = text("DELETE FROM audit_record WHERE seq >= :seq")
@@ -68,6 +71,10 @@ def change_unsigned_leaf(connection: Connection, _: AuditLog) -> None:
 
 def change_column(connection: Connection, _: AuditLog) -> None:
     connection.execute(SET_ACTOR, {"actor": "app-9", "seq": 12})
+
+
+def change_time_column(connection: Connection, _: AuditLog) -> None:
+    connection.execute(SET_TIME, {"time": T0 + timedelta(days=3), "seq": 14})
 
 
 def delete_record(connection: Connection, _: AuditLog) -> None:
@@ -133,6 +140,13 @@ TAMPERS = [
     ),
     Tamper(
         "query column", change_column, 12, frozenset({ProblemKind.COLUMN_MISMATCH}), signed=False
+    ),
+    Tamper(
+        "time column",
+        change_time_column,
+        14,
+        frozenset({ProblemKind.COLUMN_MISMATCH}),
+        signed=False,
     ),
     Tamper("delete", delete_record, 7, frozenset({ProblemKind.DELETED})),
     Tamper("insert", insert_record, 5, frozenset({ProblemKind.INSERTED})),
