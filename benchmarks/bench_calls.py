@@ -1,0 +1,319 @@
+"""Licensed-call benchmark (issue 6): calls/s and p50/p99 in-process and over HTTP, on the
+embedded default with every call durably audited and signed, and the share of each step.
+
+Lower bounds from the same run: the bare steps measured alone (policy decision, record reads,
+crypto, one durable audit append) and, over HTTP, `/healthz` and a trivial GraphQL query
+through the same server and load generator. The HTTP load comes from `scripts/loadgen` (Go,
+built on first use), so the client does not eat the server's CPU as a Python client would.
+
+    python -m benchmarks.bench_calls [--calls 2000] [--workers 2] [--concurrency 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+LOADGEN_SRC = ROOT / "scripts" / "loadgen"
+LOADGEN_BIN = ROOT / ".services" / "bin" / "loadgen"
+CALL = (
+    "mutation($i: LicensedCallInput!) { callELicense(input: $i) { __typename "
+    "... on LicensedResponse { jws auditSeq } ... on CallDenied { reasons { code } } "
+    "... on Problem { code } } }"
+)
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, 3),
+        "p99_ms": round(ordered[int(0.99 * (len(ordered) - 1))] * 1000, 3),
+    }
+
+
+def timed(fn: Callable[[], object], n: int) -> dict[str, float]:
+    samples = []
+    start = time.perf_counter()
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    total = time.perf_counter() - start
+    return {"per_s": round(n / total, 1), **percentiles(samples)}
+
+
+def loadgen() -> str:
+    if not LOADGEN_BIN.exists():
+        LOADGEN_BIN.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["go", "build", "-o", str(LOADGEN_BIN), "."], cwd=LOADGEN_SRC, check=True)
+    return str(LOADGEN_BIN)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class World:
+    """The demo deployment in a temporary data dir, with one-time codes made on demand."""
+
+    def __init__(self, data_dir: Path, public_url: str) -> None:
+        os.environ["IRS_DATA_DIR"] = str(data_dir)
+        os.environ["IRS_PUBLIC_URL"] = public_url
+        from api.demo import demo_tokens, load_demo
+        from api.services import build_services
+        from api.settings import Settings
+        from catalog.demo.certificates import cert_code
+
+        self.services = build_services(Settings())
+        load_demo(self.services)
+        self.tokens = {t.role.value: t.token for t in demo_tokens(self.services)}
+        self.integrator = self.services.clients.authenticate(self.tokens["integrator"])
+        self.holder_app = self.services.clients.authenticate(self.tokens["holder_app"])
+        self.doctor_type = cert_code("医师执业证书")
+        self.business_type = cert_code("营业执照")
+
+    def codes(self, n: int) -> list[str]:
+        from api.demo_elicenses import DEMO_CONSENT
+
+        assert self.holder_app is not None
+        return [
+            self.services.consents.one_time_code(
+                principal=self.holder_app, consent_id=DEMO_CONSENT
+            ).code
+            for _ in range(n)
+        ]
+
+    def request(self, code: str | None) -> Any:
+        from access.elicenses.calls import CallRequest
+        from api.demo_elicenses import DEMO_COMPANY, DEMO_DOCTOR, DEMO_MATTER, DEMO_PURPOSE
+
+        if code is None:
+            return CallRequest(
+                certificate_type=self.business_type,
+                holder_code=DEMO_COMPANY,
+                purpose=DEMO_PURPOSE,
+                matter=DEMO_MATTER,
+            )
+        return CallRequest(
+            certificate_type=self.doctor_type,
+            holder_code=DEMO_DOCTOR,
+            purpose=DEMO_PURPOSE,
+            matter=DEMO_MATTER,
+            fields=("姓名", "执业类别"),
+            consent_code=code,
+        )
+
+
+def in_process(world: World, n: int) -> dict[str, Any]:
+    from access.elicenses.calls import Released
+
+    calls = world.services.calls
+    codes = iter(world.codes(n))
+
+    def personal() -> None:
+        result = calls.call(principal=world.integrator, request=world.request(next(codes)))
+        assert isinstance(result, Released), result
+
+    def enterprise() -> None:
+        result = calls.call(principal=world.integrator, request=world.request(None))
+        assert isinstance(result, Released), result
+
+    return {"personal_with_consent": timed(personal, n), "enterprise": timed(enterprise, n)}
+
+
+def steps(world: World, n: int) -> dict[str, Any]:
+    """Each step of a personal call alone (what the call is made of)."""
+    from sqlmodel import Session
+
+    from access.audit.records import AuditDecision, AuditDraft, AuditKind
+    from access.crypto.vc import build_credential, sign_credential
+    from access.elicenses.consent import Consents
+    from access.policy import ConsentFacts, ResourceKind
+    from api.demo_elicenses import DEMO_DOCTOR, DEMO_MATTER, DEMO_PURPOSE
+    from catalog.model import HolderKind
+
+    s = world.services
+    assert world.integrator is not None
+    index = s.elicenses.holder_index(HolderKind.PERSON, DEMO_DOCTOR)
+    code = world.codes(1)[0]
+
+    def facts() -> Any:
+        return s.sharing.call_facts(
+            principal=world.integrator,  # type: ignore[arg-type]
+            kind=ResourceKind.CERTIFICATE_TYPE,
+            code=world.doctor_type,
+            purpose=DEMO_PURPOSE,
+            matter=DEMO_MATTER,
+            fields=("姓名",),
+        )
+
+    def reads() -> None:
+        facts()
+        with Session(s.records) as session:
+            Consents.resolve(session, code)
+            s.elicenses.current(session, holder_index=index, type_code=world.doctor_type)
+
+    base = facts()
+    fact = replace(
+        base,
+        consent=ConsentFacts(
+            caller=world.integrator.client_id,
+            certificate_type=world.doctor_type,
+            purpose=DEMO_PURPOSE,
+            valid_until=base.now.replace(year=base.now.year + 1),
+        ),
+    )
+    with Session(s.records) as session:
+        row = s.elicenses.current(session, holder_index=index, type_code=world.doctor_type)
+    assert row is not None
+
+    def crypto() -> None:
+        opened = s.elicenses.open(row)
+        credential = build_credential(
+            issuer="https://irs.test",
+            subject={"surface": {"姓名": opened.surface.get("姓名")}},
+            valid_from=row.valid_from.replace(tzinfo=base.now.tzinfo),
+        )
+        sign_credential(credential, s.keys.active_signing_key)
+
+    def audit() -> None:
+        s.audit.append_now(
+            [
+                AuditDraft(
+                    time=base.now,
+                    kind=AuditKind.LICENSED_CALL,
+                    actor="bench",
+                    resource=world.doctor_type,
+                    holder_blind_index=index,
+                    decision=AuditDecision.ALLOW,
+                    response_digest="0" * 64,
+                )
+            ]
+        )
+
+    measured = {
+        "policy": timed(lambda: s.policy.decide_call(facts=fact), n),
+        "record_reads": timed(reads, n),
+        "crypto_decrypt_sign": timed(crypto, n),
+        "audit_append_durable": timed(audit, n),
+    }
+    total = sum(m["p50_ms"] for m in measured.values())
+    for m in measured.values():
+        m["share_of_steps"] = round(m["p50_ms"] / total, 3)
+    return measured
+
+
+def http(world: World, n: int, workers: int, concurrency: int, port: int) -> dict[str, Any]:
+    env = dict(os.environ)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "api.asgi:app", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+         "--no-access-log"],
+        env=env, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        tool = loadgen()
+        with tempfile.TemporaryDirectory() as tmp:
+            bodies = Path(tmp) / "bodies.jsonl"
+
+            def run(lines: list[str], url: str, expect: str) -> dict[str, Any]:
+                bodies.write_text("\n".join(lines) + "\n")
+                done = subprocess.run(
+                    [tool, "-url", url, "-token", world.tokens["integrator"], "-bodies",
+                     str(bodies), "-concurrency", str(concurrency), "-expect", expect],
+                    capture_output=True, text=True, check=True,
+                )  # fmt: skip
+                return dict(json.loads(done.stdout))
+
+            graphql = f"http://127.0.0.1:{port}/graphql"
+            personal = [
+                json.dumps(
+                    {
+                        "query": CALL,
+                        "variables": {"i": _input(world.request(code))},
+                    },
+                    ensure_ascii=False,
+                )
+                for code in world.codes(n)
+            ]
+            enterprise = [
+                json.dumps({"query": CALL, "variables": {"i": _input(world.request(None))}})
+            ] * n
+            trivial = [json.dumps({"query": "{ me { role } }"})] * n
+            run(trivial[: min(200, n)], graphql, "role")  # warm-up
+            return {
+                "workers": workers,
+                "concurrency": concurrency,
+                "personal_with_consent": run(personal, graphql, "LicensedResponse"),
+                "enterprise": run(enterprise, graphql, "LicensedResponse"),
+                "lower_bound_trivial_graphql": run(trivial, graphql, "role"),
+                "lower_bound_healthz": run(["{}"] * n, f"http://127.0.0.1:{port}/healthz", "ok"),
+            }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _input(request: Any) -> dict[str, Any]:
+    return {
+        "certificateType": request.certificate_type,
+        "holder": request.holder_code,
+        "purpose": request.purpose,
+        "matterCode": request.matter,
+        "fields": list(request.fields),
+        "consent": request.consent_code,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--no-http", action="store_true")
+    args = parser.parse_args()
+    port = free_port()
+    data = Path(tempfile.mkdtemp(prefix="irs-bench-calls-"))
+    try:
+        world = World(data, f"http://127.0.0.1:{port}")
+        report: dict[str, Any] = {
+            "benchmark": "licensed_calls",
+            "backend": "embedded (SQLite graph + SQLite records, in-process policy)",
+            "durability": "SQLite WAL, synchronous=FULL; audit record committed before release",
+            "in_process": in_process(world, args.calls // 2),
+            "steps_alone": steps(world, min(args.calls // 2, 500)),
+        }
+        if not args.no_http:
+            report["http"] = http(world, args.calls, args.workers, args.concurrency, port)
+            report["target_http_calls_per_s"] = 1000
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        world.services.close()
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+module irs/loadgen
+
+go 1.21
