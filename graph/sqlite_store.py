@@ -17,8 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any, cast
+from typing import Any
 
 import orjson
 
@@ -36,6 +35,13 @@ from graph.port import (
     SearchHit,
     Traversal,
     VersionConflict,
+)
+from graph.sqlite_walk import (
+    META_SCHEMA,
+    START_AND_GENERATION,
+    WalkCache,
+    edge_props,
+    log_changes,
 )
 from graph.text import tokens
 from graph.walk import Raw, hop_types, walk
@@ -64,6 +70,7 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS edges_in ON edges (dst, type, src)",
     """CREATE VIRTUAL TABLE IF NOT EXISTS node_text USING fts5(
         label UNINDEXED, name, body, tokenize = 'unicode61')""",
+    *META_SCHEMA,
 )
 
 NODE_COLUMNS = (
@@ -158,13 +165,6 @@ REFS_OF_IDS = "SELECT id, label, code FROM nodes WHERE id IN (SELECT value FROM 
 _PROP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
-
-
-def _props(raw: str) -> Mapping[str, Any]:
-    return _EMPTY if raw == "{}" else cast("Mapping[str, Any]", orjson.loads(raw))
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -196,10 +196,17 @@ def _fts_query(text: str) -> str | None:
 
 
 class SqliteGraphStore:
-    """`GraphStore` over one SQLite database file; one connection per thread."""
+    """`GraphStore` over one SQLite database file; one connection per thread.
 
-    def __init__(self, path: Path, *, busy_timeout_ms: int = 10_000) -> None:
+    `walk_cache`: walk an in-process copy of the walked edge types (see `graph.sqlite_walk`)
+    instead of querying one hop at a time; both give the same answer.
+    """
+
+    def __init__(
+        self, path: Path, *, busy_timeout_ms: int = 10_000, walk_cache: bool = True
+    ) -> None:
         self._path = path
+        self._walks = WalkCache() if walk_cache else None
         self._busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
@@ -271,8 +278,10 @@ class SqliteGraphStore:
             # no edges of a type unless this change set gave it some, so its DELETE is skipped.
             pending: list[tuple[int, str, int, str, str]] = []
             given: set[tuple[int, str, bool]] = set()
+            touched: set[int] = set()
             for replace in changes.edges:
                 near = ids.get(replace.node) or self._require_id(db, replace.node)
+                touched.add(near)
                 outgoing = replace.direction is Direction.OUT
                 if near not in fresh or (near, replace.type, outgoing) in given:
                     db.executemany(INSERT_EDGE, pending)
@@ -282,11 +291,13 @@ class SqliteGraphStore:
                     )
                 for target in replace.targets:
                     far = ids.get(target.target) or self._require_id(db, target.target)
+                    touched.add(far)
                     src, dst = (near, far) if outgoing else (far, near)
                     pending.append((src, replace.type, dst, target.key, _edge_json(target.props)))
                     given.add((src, replace.type, True))
                     given.add((dst, replace.type, False))
             db.executemany(INSERT_EDGE, pending)
+            log_changes(db, touched)
 
     def _write_node(self, db: sqlite3.Connection, write: NodeWrite, now: str) -> tuple[int, bool]:
         props = _json(write.props)
@@ -409,12 +420,44 @@ class SqliteGraphStore:
         as_of: str | None = None,
         reverse_types: Sequence[str] = (),
     ) -> Traversal:
-        """BFS one hop per query (an indexed frontier lookup) inside one read snapshot."""
+        """BFS inside one read snapshot: over the walk cache when it can be brought up to the
+        snapshot, otherwise one hop per query (an indexed frontier lookup)."""
         out_types, in_types = hop_types(direction, types, reverse_types)
+        if self._walks is not None:  # the usual case needs no transaction: one statement
+            start_id, generation = (
+                self._conn().execute(START_AND_GENERATION, (start.label, start.code)).fetchone()
+            )
+            if start_id is None:
+                return Traversal(nodes={}, edges=[], truncated=False)
+            current = self._walks.walk_current(
+                generation,
+                start_id=start_id,
+                start=start,
+                out_types=out_types,
+                in_types=in_types,
+                depth=depth,
+                limit=limit,
+                as_of=as_of,
+            )
+            if current is not None:
+                return current
         with self._read() as db:
             row = db.execute(SELECT_NODE_ID, (start.label, start.code)).fetchone()
             if row is None:
                 return Traversal(nodes={}, edges=[], truncated=False)
+            if self._walks is not None:
+                cached = self._walks.traverse(
+                    db,
+                    start_id=int(row[0]),
+                    start=start,
+                    out_types=out_types,
+                    in_types=in_types,
+                    depth=depth,
+                    limit=limit,
+                    as_of=as_of,
+                )
+                if cached is not None:
+                    return cached
 
             def hop(frontier: Sequence[int]) -> Iterator[tuple[bool, Raw[int]]]:
                 ids = json.dumps(list(frontier))
@@ -429,7 +472,7 @@ class SqliteGraphStore:
                 return {i: NodeRef(label, code) for i, label, code in found}
 
             return walk(
-                int(row[0]), start, hop, resolve, _props, depth=depth, limit=limit, as_of=as_of
+                int(row[0]), start, hop, resolve, edge_props, depth=depth, limit=limit, as_of=as_of
             )
 
     def search(self, *, text: str, labels: Sequence[str], limit: int) -> list[SearchHit]:
@@ -500,6 +543,7 @@ class SqliteGraphStore:
                 for e in edges
             ]
             db.executemany(INSERT_EDGE, rows)
+            log_changes(db, {n for row in rows for n in (row[0], row[2])})
 
     def ping(self) -> None:
         """Run a trivial query; raise `BackendUnavailable` if it fails."""
