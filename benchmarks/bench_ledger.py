@@ -113,6 +113,12 @@ def main() -> None:
                     sharing=services.sharing,
                     lineage=services.lineage,
                     once_only=services.once_only,
+                    elicenses=services.elicenses,
+                    consents=services.consents,
+                    calls=services.calls,
+                    status=services.status,
+                    trust=services.trust,
+                    audit=services.audit,
                 )
                 t = time.perf_counter()
                 result = await schema.execute(
