@@ -8,15 +8,19 @@ decided by the approval policy; every licensed call (and its dry run) by the cal
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from access.audit.port import AuditAppender, check_draft, content_digest, short
+from access.audit.records import AuditDraft, AuditKind
 from access.elicenses.status import StatusListKind, allocate
 from access.policy import (
     ApprovalAction,
@@ -179,12 +183,18 @@ class Sharing:
         engine: Engine,
         ledger: Ledger,
         policy: PolicyEngine,
+        audit: AuditAppender,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._engine = engine
         self._ledger = ledger
         self._policy = policy
+        self._audit = audit
         self._clock = clock
+
+    def _draft(self, kind: AuditKind, principal: Principal | str, **fields: Any) -> AuditDraft:
+        actor = principal if isinstance(principal, str) else principal.client_id
+        return AuditDraft(time=self._clock(), kind=kind, actor=actor, **fields)
 
     # -- facts ----------------------------------------------------------------------------
 
@@ -273,6 +283,8 @@ class Sharing:
                     )
                 )
             items.append(item)
+        drafts = self._submitted_drafts(principal, row, items, grants)
+        check_draft(drafts[0], "purpose")
         with Session(self._engine) as session:
             session.add(row)
             session.flush()
@@ -283,11 +295,60 @@ class Sharing:
                 for offset, grant in enumerate(grants):
                     grant.status_index = first + offset
             session.add_all(grants)
+            self._audit.append(session, drafts)
             session.commit()
             session.refresh(row)
             for item in items:
                 session.refresh(item)
         return Submitted(row, items)
+
+    def _submitted_drafts(
+        self,
+        principal: Principal,
+        row: AccessRequestRow,
+        items: Sequence[RequestItemRow],
+        grants: Sequence[GrantRow],
+    ) -> list[AuditDraft]:
+        """One record per item submitted, and the automatic decision where there was one."""
+        common = {
+            "purpose": short(row.purpose),
+            "matter": row.matters[0] if row.matters else None,
+            "request_id": row.id,
+        }
+        drafts = [
+            self._draft(
+                AuditKind.REQUEST_SUBMITTED,
+                principal,
+                resource=item.resource_code,
+                after_digest=content_digest(item),
+                **common,
+            )
+            for item in items
+        ]
+        by_item = {g.item_id: g for g in grants}
+        for item in items:
+            if item.id in by_item:
+                drafts.append(
+                    self._draft(
+                        AuditKind.REQUEST_APPROVED,
+                        "IRS",
+                        resource=item.resource_code,
+                        grant_id=by_item[item.id].id,
+                        after_digest=content_digest(by_item[item.id]),
+                        **common,
+                    )
+                )
+            elif item.state == ItemState.REFUSED:
+                drafts.append(
+                    self._draft(
+                        AuditKind.REQUEST_REFUSED,
+                        "IRS",
+                        resource=item.resource_code,
+                        reasons=("NOT_SHARED",),
+                        **common,
+                    )
+                )
+        return drafts
 
     def _check(self, request: RequestInput) -> list[ResourceFacts]:
         issues: list[FieldIssue] = []
@@ -410,6 +471,7 @@ class Sharing:
         """Approve a pending item, possibly narrowing its fields or period; creates the grant."""
         with Session(self._engine) as session:
             item, request = self._pending(session, item_id)
+            before = content_digest(item)
             resource = self.resource(ResourceKind(item.resource_kind), item.resource_code)
             self._approval(
                 principal, ApprovalAction.APPROVE, item.owner_department, resource.sharing_type
@@ -459,6 +521,22 @@ class Sharing:
             grant.status_index = allocate(session.connection(), StatusListKind.GRANTS)
             session.add(grant)
             session.add(item)
+            self._audit.append(
+                session,
+                [
+                    self._draft(
+                        AuditKind.REQUEST_APPROVED,
+                        principal,
+                        resource=item.resource_code,
+                        purpose=short(request.purpose),
+                        matter=request.matters[0] if request.matters else None,
+                        request_id=request.id,
+                        grant_id=grant.id,
+                        before_digest=before,
+                        after_digest=content_digest(grant),
+                    )
+                ],
+            )
             session.commit()
             session.refresh(item)
             return item
@@ -475,9 +553,19 @@ class Sharing:
             self._approval(
                 principal, ApprovalAction.REFUSE, item.owner_department, resource.sharing_type
             )
+            refused = self._draft(
+                AuditKind.REQUEST_REFUSED,
+                principal,
+                resource=item.resource_code,
+                request_id=item.request_id,
+                reasons=(short(reason),),
+                before_digest=content_digest(item),
+            )
+            check_draft(refused, "reason")
             item.state, item.reason = ItemState.REFUSED, reason
             item.decided_by, item.decided_at = principal.name, self._clock()
             session.add(item)
+            self._audit.append(session, [refused])
             session.commit()
             session.refresh(item)
             return item
@@ -546,12 +634,25 @@ class Sharing:
             self._approval(
                 principal, ApprovalAction.REVOKE, grant.owner_department, resource.sharing_type
             )
+            revoked = self._draft(
+                AuditKind.GRANT_REVOKED,
+                principal,
+                resource=grant.resource_code,
+                request_id=grant.request_id,
+                grant_id=grant.id,
+                reasons=(short(reason),),
+                before_digest=content_digest(grant),
+            )
+            check_draft(revoked, "reason")
             grant.revoked_at, grant.revoked_by, grant.revoke_reason = (
                 self._clock(),
                 principal.name,
                 reason,
             )
             session.add(grant)
+            self._audit.append(
+                session, [dataclasses.replace(revoked, after_digest=content_digest(grant))]
+            )
             session.commit()
             session.refresh(grant)
             return grant

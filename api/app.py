@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from access.policy import PolicyUnavailable
+from api.checkpointer import checkpoints_every
 from api.dcat_routes import dcat_route
 from api.graphql.context import Context
 from api.graphql.loaders import Loaders
@@ -180,7 +181,8 @@ def create_app(services: Services) -> ASGIApp:
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        yield
+        async with checkpoints_every(services.audit, services.settings.checkpoint_interval_s):
+            yield
         services.close()
 
     async def metrics_endpoint(_: Request) -> Response:

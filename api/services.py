@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from access.audit.log import AuditLog, open_audit_log
+from access.catalog_audit import AuditedLedger
 from access.clients import ClientRegistry
 from access.crypto.fields import BlindIndexer
 from access.crypto.keys import KeyRing
@@ -88,13 +89,13 @@ def build_services(settings: Settings) -> Services:
     store = open_graph_store(settings)
     engine = records_engine(settings.records_url)
     migrate(engine)
-    ledger = Ledger(store=store)
-    policy = open_policy_engine(settings)
     assert settings.key_dir is not None
     keys = KeyRing.load_or_create(settings.key_dir)
     audit = open_audit_log(engine, settings.key_dir, origin=settings.audit_origin)
-    sharing = Sharing(engine=engine, ledger=ledger, policy=policy)
-    elicenses = ELicenses(engine=engine, ledger=ledger, keys=keys)
+    ledger = AuditedLedger(store=store, audit=audit)
+    policy = open_policy_engine(settings)
+    sharing = Sharing(engine=engine, ledger=ledger, policy=policy, audit=audit)
+    elicenses = ELicenses(engine=engine, ledger=ledger, keys=keys, audit=audit)
     status = StatusLists(engine=engine, keys=keys, issuer=settings.public_url)
     return Services(
         settings=settings,
@@ -109,7 +110,9 @@ def build_services(settings: Settings) -> Services:
         keys=keys,
         audit=audit,
         elicenses=elicenses,
-        consents=Consents(engine=engine, ledger=ledger, indexer=BlindIndexer(keys.index_key)),
+        consents=Consents(
+            engine=engine, ledger=ledger, indexer=BlindIndexer(keys.index_key), audit=audit
+        ),
         status=status,
         calls=LicensedCalls(
             engine=engine,

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     key_dir: Path | None = None
     public_url: str = "http://127.0.0.1:8000"
     audit_origin: str = "irs.xm.gov.cn/audit"
+    checkpoint_interval_s: float = 30.0
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 4000

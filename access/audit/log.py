@@ -23,7 +23,7 @@ from threading import Lock
 from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -345,24 +345,22 @@ class AuditLog:
         `after` is the previous page's `next_after`, `limit` is capped at `MAX_PAGE`. Each
         record comes from its leaf bytes, checked against the columns that matched it."""
         c = RECORD_TABLE.c
-        where: list[ColumnElement[bool]] = []
-        if time_from is not None:
-            where.append(c.time >= time_from.astimezone(UTC))
-        if time_until is not None:
-            where.append(c.time < time_until.astimezone(UTC))
-        equal: dict[str, str | None] = {
-            "kind": None if kind is None else kind.value,
-            "actor": actor,
-            "resource": resource,
-            "holder_blind_index": holder_blind_index,
-            "purpose": purpose,
-            "matter": matter,
-            "decision": None if decision is None else decision.value,
-            "request_id": request_id,
-            "grant_id": grant_id,
-            "consent_id": consent_id,
-        }
-        where += [c[name] == value for name, value in equal.items() if value is not None]
+        where = _filters(
+            time_from=time_from,
+            time_until=time_until,
+            equal={
+                "kind": None if kind is None else kind.value,
+                "actor": actor,
+                "resource": resource,
+                "holder_blind_index": holder_blind_index,
+                "purpose": purpose,
+                "matter": matter,
+                "decision": None if decision is None else decision.value,
+                "request_id": request_id,
+                "grant_id": grant_id,
+                "consent_id": consent_id,
+            },
+        )
         if after is not None:
             where.append(c.seq < after if newest_first else c.seq > after)
         limit = max(1, min(limit, MAX_PAGE))
@@ -378,6 +376,43 @@ class AuditLog:
         more = len(rows) > limit
         return AuditPage(records=records, next_after=records[-1].seq if more else None)
 
+    def count(
+        self,
+        *,
+        time_from: datetime | None = None,
+        time_until: datetime | None = None,
+        kind: AuditKind | None = None,
+        actor: str | None = None,
+        resource: str | None = None,
+        holder_blind_index: str | None = None,
+        purpose: str | None = None,
+        matter: str | None = None,
+        decision: AuditDecision | None = None,
+        request_id: str | None = None,
+        grant_id: str | None = None,
+        consent_id: str | None = None,
+    ) -> int:
+        """How many records match the filters of `search` (for a connection's totalCount)."""
+        where = _filters(
+            time_from=time_from,
+            time_until=time_until,
+            equal={
+                "kind": None if kind is None else kind.value,
+                "actor": actor,
+                "resource": resource,
+                "holder_blind_index": holder_blind_index,
+                "purpose": purpose,
+                "matter": matter,
+                "decision": None if decision is None else decision.value,
+                "request_id": request_id,
+                "grant_id": grant_id,
+                "consent_id": consent_id,
+            },
+        )
+        stmt = select(func.count()).select_from(RECORD_TABLE).where(and_(True, *where))
+        with self._engine.connect() as connection:
+            return int(connection.execute(stmt).scalar_one())
+
     # ---- verification -----------------------------------------------------------------------
 
     def verify(self, *, strict: bool = False) -> VerifyReport:
@@ -391,6 +426,20 @@ class AuditLog:
 
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _filters(
+    *, time_from: datetime | None, time_until: datetime | None, equal: dict[str, str | None]
+) -> list[ColumnElement[bool]]:
+    """The WHERE terms of a search: a time range and exact matches on the query columns."""
+    c = RECORD_TABLE.c
+    where: list[ColumnElement[bool]] = []
+    if time_from is not None:
+        where.append(c.time >= time_from.astimezone(UTC))
+    if time_until is not None:
+        where.append(c.time < time_until.astimezone(UTC))
+    where += [c[name] == value for name, value in equal.items() if value is not None]
+    return where
 
 
 def _parse_row(row: Any) -> AuditRecord:

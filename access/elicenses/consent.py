@@ -9,6 +9,7 @@ while its consent stands. Only SHA-256 digests of codes are stored.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 import uuid
@@ -20,6 +21,8 @@ from typing import Final
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from access.audit.port import AuditAppender, check_draft, content_digest, short
+from access.audit.records import AuditDraft, AuditKind
 from access.crypto.fields import BlindIndexer
 from access.elicenses.issuance import check_holder_code, holder_index_kind
 from access.elicenses.tables import ConsentCodeRow, ConsentRow
@@ -64,11 +67,13 @@ class Consents:
         engine: Engine,
         ledger: Ledger,
         indexer: BlindIndexer,
+        audit: AuditAppender,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._engine = engine
         self._ledger = ledger
         self._indexer = indexer
+        self._audit = audit
         self._clock = clock
 
     @staticmethod
@@ -155,10 +160,28 @@ class Consents:
                 given_via=principal.client_id,
                 created_at=now,
             )
+            draft = self._record(AuditKind.CONSENT_GIVEN, principal, row, after=row)
+            check_draft(draft, "purpose")
             session.add(row)
+            self._audit.append(session, [draft])
             session.commit()
             session.refresh(row)
             return row
+
+    def _record(
+        self, kind: AuditKind, principal: Principal, consent: ConsentRow, *, after: ConsentRow
+    ) -> AuditDraft:
+        """A consent event, findable by the holder's blind index (never the holder's code)."""
+        return AuditDraft(
+            time=self._clock(),
+            kind=kind,
+            actor=principal.client_id,
+            resource=consent.type_code,
+            holder_blind_index=consent.holder_index,
+            purpose=short(consent.purpose),
+            consent_id=consent.id,
+            after_digest=content_digest(after),
+        )
 
     def one_time_code(
         self, *, principal: Principal, consent_id: str, ttl: timedelta = CODE_TTL
@@ -207,8 +230,11 @@ class Consents:
                 raise NotFound("授权", consent_id, path="consentId")
             if consent.withdrawn_at is not None:
                 raise Conflict("授权已撤回", "the consent was already withdrawn")
+            before = content_digest(consent)
             consent.withdrawn_at = self._clock()
             session.add(consent)
+            draft = self._record(AuditKind.CONSENT_WITHDRAWN, principal, consent, after=consent)
+            self._audit.append(session, [dataclasses.replace(draft, before_digest=before)])
             session.commit()
             session.refresh(consent)
             return consent

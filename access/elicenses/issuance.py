@@ -8,6 +8,7 @@ holder by a keyed blind index. Nothing personal is stored in clear, logged or ec
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from access.audit.port import AuditAppender, check_draft, content_digest, short
+from access.audit.records import AuditDraft, AuditKind
 from access.crypto.fields import BlindIndexer, FieldCipher, IndexKind
 from access.crypto.keys import KeyRing
 from access.elicense_id import LicenseIdError, build_license_id, parse_license_id
@@ -103,9 +106,11 @@ class ELicenses:
         engine: Engine,
         ledger: Ledger,
         keys: KeyRing,
+        audit: AuditAppender,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._engine = engine
+        self._audit = audit
         self._ledger = ledger
         self._keys = keys
         self._cipher = FieldCipher(keys)
@@ -247,6 +252,20 @@ class ELicenses:
                     self._row(principal, item, cert, license_id, holder_code, first + offset, now)
                 )
             session.add_all(rows)
+            self._audit.append(
+                session,
+                [
+                    AuditDraft(
+                        time=now,
+                        kind=AuditKind.CATALOG_CHANGED,
+                        actor=principal.client_id,
+                        resource=row.id,
+                        holder_blind_index=row.holder_index,
+                        after_digest=content_digest(row),
+                    )
+                    for row in rows
+                ],
+            )
             try:
                 session.commit()
             except IntegrityError:
@@ -447,12 +466,25 @@ class ELicenses:
             row = stored
             if row.revoked_at is not None:
                 raise Conflict("证照已撤销", "the license is already revoked")
+            revoked = AuditDraft(
+                time=self._clock(),
+                kind=AuditKind.CATALOG_CHANGED,
+                actor=principal.client_id,
+                resource=row.id,
+                holder_blind_index=row.holder_index,
+                reasons=(short(reason),),
+                before_digest=content_digest(row),
+            )
+            check_draft(revoked, "reason")
             row.revoked_at, row.revoked_by, row.revoke_reason = (
                 self._clock(),
                 principal.name,
                 reason,
             )
             session.add(row)
+            self._audit.append(
+                session, [dataclasses.replace(revoked, after_digest=content_digest(row))]
+            )
             session.commit()
             session.refresh(row)
             return row

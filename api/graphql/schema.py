@@ -19,6 +19,7 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
+from api.graphql.audit import AuditQuery
 from api.graphql.census import CensusMutation, CensusQuery
 from api.graphql.context import Context
 from api.graphql.elicenses import ELicenseMutation, ELicenseQuery
@@ -119,7 +120,9 @@ def build_schema(
 
 
 @strawberry.type(name="Query")
-class RootQuery(Query, SharingQuery, ELicenseQuery, LineageQuery, OnceOnlyQuery, CensusQuery):
+class RootQuery(
+    Query, SharingQuery, ELicenseQuery, AuditQuery, LineageQuery, OnceOnlyQuery, CensusQuery
+):
     """Every read: the ledger and sharing authorizations."""
 
 

@@ -134,13 +134,13 @@ def test_verify_offline_accepts_the_response_and_rejects_a_tampered_one(
     response, jwks, result = saved_response(world, tmp_path)
     ok = runner.invoke(app, ["verify", str(response), "--jwks", str(jwks)])
     assert ok.exit_code == 0, ok.output
-    assert json.loads(ok.output)["licenseId"] == result.license_id
+    assert json.loads(ok.stdout)["licenseId"] == result.license_id
     head, payload, signature = result.token.split(".")
     forged = tmp_path / "forged.jws"
     forged.write_text(f"{head}.{payload[:-4]}AAAA.{signature}")
     bad = runner.invoke(app, ["verify", str(forged), "--jwks", str(jwks)])
     assert bad.exit_code == 1
-    assert json.loads(bad.output)["valid"] is False
+    assert json.loads(bad.stdout)["valid"] is False
 
 
 @pytest.fixture
@@ -161,14 +161,14 @@ def test_verify_with_status_sees_a_revocation(world: World, tmp_path: Path, serv
     response, jwks, result = saved_response(world, tmp_path)
     fine = runner.invoke(app, ["verify", str(response), "--jwks", str(jwks), "--status"])
     assert fine.exit_code == 0, fine.output
-    assert [s["revoked"] for s in json.loads(fine.output)["status"]] == [False, False]
+    assert [s["revoked"] for s in json.loads(fine.stdout)["status"]] == [False, False]
     world.services.elicenses.revoke(
         principal=world.gaj, license_id=result.license_id, reason="持证人迁出"
     )
     world.services.status.forget()
     revoked = runner.invoke(app, ["verify", str(response), "--jwks", str(jwks), "--status"])
     assert revoked.exit_code == 1
-    assert [s["revoked"] for s in json.loads(revoked.output)["status"]] == [True, False]
+    assert [s["revoked"] for s in json.loads(revoked.stdout)["status"]] == [True, False]
 
 
 def test_key_rotation_and_reencryption_from_the_cli(world: World) -> None:

@@ -1,0 +1,69 @@
+"""What the use cases need of the audit log: append inside their own transaction.
+
+Sharing, consents and issuance write their change and its audit record in one transaction, so
+the log holds exactly the changes that happened (a crash leaves both or neither).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from access.audit.errors import AuditError
+from access.audit.records import MAX_TEXT, AuditDraft, AuditRecord
+from catalog.problems import FieldIssue, ValidationFailed
+
+
+class AuditAppender(Protocol):
+    """Appends records inside the caller's open transaction (the caller commits)."""
+
+    def append(self, session: Session, drafts: Sequence[AuditDraft]) -> list[AuditRecord]: ...
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return str(value)
+
+
+def content_digest(value: Any) -> str:
+    """SHA-256 of a row or entity as sorted JSON: pins before/after states without copying
+    them (they may hold personal data) into the log."""
+    if hasattr(value, "model_dump"):
+        value = value.model_dump(mode="json")
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=_plain)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def short(text: str) -> str:
+    """Free text cut to what a record holds."""
+    return text[:MAX_TEXT]
+
+
+def check_draft(draft: AuditDraft, path: str) -> None:
+    """Refuse input the log cannot hold (an ID number typed into a reason) before writing."""
+    try:
+        draft.at(0)
+    except AuditError:
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    path,
+                    "NOT_LOGGABLE",
+                    "内容不得包含身份证号等个人信息或控制字符（会写入审计日志）",
+                    "must not contain ID numbers or control characters (it is audited)",
+                )
+            ]
+        ) from None
