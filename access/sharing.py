@@ -174,6 +174,25 @@ def resource_facts(kind: ResourceKind, entity: Entity) -> ResourceFacts:
     )
 
 
+def grant_facts(g: GrantRow, used_today: int) -> GrantFacts:
+    """What the call policy needs to know of a grant."""
+    return GrantFacts(
+        id=g.id,
+        caller=g.caller_client_id,
+        resource_code=g.resource_code,
+        fields=tuple(g.fields),
+        purpose=g.purpose,
+        matters=tuple(g.matters),
+        valid_from=utc(g.valid_from),
+        valid_until=utc(g.valid_until),
+        revoked=g.revoked_at is not None,
+        quota_per_day=g.quota_per_day,
+        used_today=used_today,
+        max_grade=Grade(g.max_grade),
+        unmasked_fields=tuple(g.unmasked_fields),
+    )
+
+
 class Sharing:
     """Requests, approvals, grants and policy dry runs over the records database."""
 
@@ -719,24 +738,7 @@ class Sharing:
                 )
             )
             used = self._usage(session, [g.id for g in rows], today)
-        grants = tuple(
-            GrantFacts(
-                id=g.id,
-                caller=g.caller_client_id,
-                resource_code=g.resource_code,
-                fields=tuple(g.fields),
-                purpose=g.purpose,
-                matters=tuple(g.matters),
-                valid_from=utc(g.valid_from),
-                valid_until=utc(g.valid_until),
-                revoked=g.revoked_at is not None,
-                quota_per_day=g.quota_per_day,
-                used_today=used.get(g.id, 0),
-                max_grade=Grade(g.max_grade),
-                unmasked_fields=tuple(g.unmasked_fields),
-            )
-            for g in rows
-        )
+        grants = tuple(grant_facts(g, used.get(g.id, 0)) for g in rows)
         return CallFacts(
             now=now,
             caller=Caller(

@@ -116,7 +116,6 @@ def build_services(settings: Settings) -> Services:
         status=status,
         calls=LicensedCalls(
             engine=engine,
-            sharing=sharing,
             policy=policy,
             elicenses=elicenses,
             audit=audit,

@@ -23,28 +23,31 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
-from sqlalchemy import Date, DateTime, Engine, Integer, bindparam, text
+from sqlalchemy import Date, Engine, bindparam, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
 
 from access.audit.errors import AuditError
 from access.audit.log import AuditLog
 from access.audit.records import AuditDecision, AuditDraft, AuditKind
 from access.crypto.keys import KeyRing
 from access.crypto.vc import build_credential, sign_credential
-from access.elicenses.consent import Consents
+from access.elicenses.call_facts import read_call_facts
+from access.elicenses.committer import CallWrite, Committed, GroupCommitter
+from access.elicenses.consent import code_digest as code_digest_of
 from access.elicenses.issuance import ELicenses, check_holder_code
 from access.elicenses.status import StatusListKind, StatusLists
-from access.elicenses.tables import ConsentCodeRow, ConsentRow, ELicenseRow
+from access.elicenses.tables import ELicenseRow
 from access.policy import (
     CallDecision,
+    Caller,
+    CallFacts,
     ConsentFacts,
     PolicyEngine,
     PolicyUnavailable,
     Reason,
     ResourceKind,
 )
-from access.sharing import CITY_TIME, Sharing
+from access.sharing import CITY_TIME, grant_facts, resource_facts
 from access.tables import GrantRow
 from catalog.model import CertificateType
 from catalog.principal import Principal
@@ -54,15 +57,6 @@ log = logging.getLogger("irs.calls")
 
 CREDENTIAL_TYPE: Final = "ELicenseCredential"
 IRS_CONTEXT: Final = "https://irs.xm.gov.cn/ns/elicense/v1"
-
-USE_CODE: Final = text(
-    "UPDATE consent_codes SET used_at = :now WHERE code_sha256 = :digest AND used_at IS NULL"
-).bindparams(bindparam("now", type_=DateTime(timezone=True)))
-COUNT_CALL: Final = text(
-    "INSERT INTO grant_usage (grant_id, day, calls) VALUES (:grant_id, :day, 1) "
-    "ON CONFLICT (grant_id, day) DO UPDATE SET calls = grant_usage.calls + 1 "
-    "WHERE grant_usage.calls < :quota"
-).bindparams(bindparam("day", type_=Date), bindparam("quota", type_=Integer))
 
 USAGE_SINCE: Final = text(
     "SELECT grant_id, day, calls FROM grant_usage "
@@ -174,7 +168,6 @@ class LicensedCalls:
         self,
         *,
         engine: Engine,
-        sharing: Sharing,
         policy: PolicyEngine,
         elicenses: ELicenses,
         audit: AuditLog,
@@ -184,7 +177,6 @@ class LicensedCalls:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._engine = engine
-        self._sharing = sharing
         self._policy = policy
         self._elicenses = elicenses
         self._audit = audit
@@ -192,7 +184,7 @@ class LicensedCalls:
         self._status = status
         self._issuer = issuer
         self._clock = clock
-        self._grants: dict[str, tuple[int, int]] = {}
+        self._committer = GroupCommitter(engine=engine, audit=audit)
 
     # -- the call ---------------------------------------------------------------------------
 
@@ -227,56 +219,64 @@ class LicensedCalls:
             raise ValidationFailed([issue])
         holder_index = self._elicenses.holder_index(cert.holder_kind, holder_code)
         draft = replace(draft, holder_blind_index=holder_index)
+        code_digest = code_digest_of(request.consent_code) if request.consent_code else None
+        try:
+            with self._engine.connect() as connection:
+                found = read_call_facts(
+                    connection,
+                    caller=principal.client_id,
+                    type_code=cert.code,
+                    day=now.astimezone(CITY_TIME).date(),
+                    holder_index=holder_index,
+                    code_digest=code_digest,
+                )
+        except SQLAlchemyError as exc:
+            raise Unavailable(
+                "记录库不可用，调用已拒绝（未释放任何数据）",
+                "the records database is unavailable; the call was refused, nothing released",
+            ) from exc
         consent: ConsentFacts | None = None
-        code_row: ConsentCodeRow | None = None
-        consent_row: ConsentRow | None = None
         if request.consent_code:
-            with Session(self._engine) as session:
-                resolved = Consents.resolve(session, request.consent_code)
-            if resolved is None:
+            if found.consent is None or found.code is None:
                 return self._deny(draft, (local_reason("CONSENT_CODE_UNKNOWN"),))
-            code_row, consent_row = resolved
-            draft = replace(draft, consent_id=consent_row.id)
-            if consent_row.holder_index != holder_index:
+            draft = replace(draft, consent_id=found.consent.id)
+            if found.consent.holder_index != holder_index:
                 return self._deny(draft, (local_reason("CONSENT_NOT_FOR_HOLDER"),))
             consent = ConsentFacts(
-                caller=consent_row.caller_client_id,
-                certificate_type=consent_row.type_code,
-                purpose=consent_row.purpose,
-                valid_until=min(_utc(consent_row.valid_until), _utc(code_row.expires_at)),
-                used=code_row.used_at is not None,
-                revoked=consent_row.withdrawn_at is not None,
+                caller=found.consent.caller_client_id,
+                certificate_type=found.consent.type_code,
+                purpose=found.consent.purpose,
+                valid_until=min(_utc(found.consent.valid_until), _utc(found.code.expires_at)),
+                used=found.code.used_at is not None,
+                revoked=found.consent.withdrawn_at is not None,
             )
-        decision = self._decide(principal, request, cert, consent, draft)
+        facts = CallFacts(
+            now=now,
+            caller=Caller(
+                client_id=principal.client_id, role=principal.role, department=principal.department
+            ),
+            resource=resource_facts(ResourceKind.CERTIFICATE_TYPE, cert).for_policy(),
+            purpose=request.purpose,
+            matter=request.matter,
+            fields=tuple(request.fields),
+            grants=tuple(grant_facts(g, used) for g, used in found.grants),
+            consent=consent,
+        )
+        decision = self._decide(facts, draft)
         if not decision.allow:
             return self._deny(draft, decision.reasons, grant_id=decision.grant_id)
         assert decision.grant_id is not None
         draft = replace(draft, grant_id=decision.grant_id)
-        with Session(self._engine) as session:
-            row = self._elicenses.current(session, holder_index=holder_index, type_code=cert.code)
+        row = found.license
         refusal = self._license_problem(row, now)
         if refusal is not None or row is None:
             return self._deny(draft, (local_reason(refusal or "ELICENSE_NOT_FOUND"),))
-        return self._release(principal, request, cert, row, decision, code_row, draft, now)
+        grant = next(g for g, _used in found.grants if g.id == decision.grant_id)
+        return self._release(principal, request, cert, row, decision, grant, code_digest, draft)
 
-    def _decide(
-        self,
-        principal: Principal,
-        request: CallRequest,
-        cert: CertificateType,
-        consent: ConsentFacts | None,
-        draft: AuditDraft,
-    ) -> CallDecision:
-        facts = self._sharing.call_facts(
-            principal=principal,
-            kind=ResourceKind.CERTIFICATE_TYPE,
-            code=cert.code,
-            purpose=request.purpose,
-            matter=request.matter,
-            fields=request.fields,
-        )
+    def _decide(self, facts: CallFacts, draft: AuditDraft) -> CallDecision:
         try:
-            return self._policy.decide_call(facts=replace(facts, now=draft.time, consent=consent))
+            return self._policy.decide_call(facts=facts)
         except PolicyUnavailable as exc:
             self._deny(
                 draft,
@@ -310,10 +310,11 @@ class LicensedCalls:
         cert: CertificateType,
         row: ELicenseRow,
         decision: CallDecision,
-        code_row: ConsentCodeRow | None,
+        grant: GrantRow,
+        code_digest: str | None,
         draft: AuditDraft,
-        now: datetime,
     ) -> Released | Denied:
+        now = draft.time
         opened = self._elicenses.open(row)
         allowed = set(decision.obligations.fields)
         wanted = [
@@ -321,8 +322,6 @@ class LicensedCalls:
         ]
         masked = [f for f in wanted if f in set(decision.obligations.mask)]
         values = {f: mask(opened.surface[f]) if f in masked else opened.surface[f] for f in wanted}
-        grant_id = decision.grant_id or ""
-        grant_bit, quota = self._grant_info(grant_id)
         credential = build_credential(
             issuer=self._issuer,
             subject={
@@ -342,57 +341,57 @@ class LicensedCalls:
             credential_id=f"urn:uuid:{uuid.uuid4()}",
             contexts=(IRS_CONTEXT,),
         )
+        if grant.status_index is None:
+            raise Unavailable("授权记录缺少状态位", "the grant has no status bit")
         credential["credentialStatus"] = [
             self._status_entry(StatusListKind.ELICENSES, row.status_index, "license"),
-            self._status_entry(StatusListKind.GRANTS, grant_bit, "grant"),
+            self._status_entry(StatusListKind.GRANTS, grant.status_index, "grant"),
         ]
         credential["termsOfUse"] = [
             {
                 "type": "IrsSharingTerms",
-                "grant": grant_id,
+                "grant": grant.id,
                 "purpose": request.purpose,
                 "matter": request.matter,
                 "caller": principal.client_id,
             }
         ]
         token = sign_credential(credential, self._keys.active_signing_key, now=now)
-        draft = replace(
-            draft,
-            decision=AuditDecision.ALLOW,
-            fields_released=tuple(wanted),
-            response_digest=digest(token),
+        write = CallWrite(
+            draft=replace(
+                draft,
+                decision=AuditDecision.ALLOW,
+                fields_released=tuple(wanted),
+                response_digest=digest(token),
+            ),
+            grant_id=grant.id,
+            day=now.astimezone(CITY_TIME).date(),
+            quota=grant.quota_per_day,
+            code_digest=code_digest,
+            now=now,
         )
+        committed = self._commit(write)
+        if committed.refused is not None:
+            return Denied((local_reason(committed.refused),), committed.record.seq)
+        return Released(
+            token=token,
+            credential=credential,
+            license_id=row.id,
+            grant_id=grant.id,
+            fields=tuple(wanted),
+            masked=tuple(masked),
+            audit_seq=committed.record.seq,
+        )
+
+    def _commit(self, write: CallWrite) -> Committed:
         try:
-            with Session(self._engine) as session:
-                if code_row is not None:
-                    used = session.execute(USE_CODE, {"now": now, "digest": code_row.code_sha256})
-                    if used.rowcount != 1:  # type: ignore[attr-defined]
-                        session.rollback()
-                        return self._deny(draft, (local_reason("CONSENT_CODE_USED"),))
-                counted = session.execute(
-                    COUNT_CALL,
-                    {"grant_id": grant_id, "day": now.astimezone(CITY_TIME).date(), "quota": quota},
-                )
-                if counted.rowcount != 1:  # type: ignore[attr-defined]
-                    session.rollback()
-                    return self._deny(draft, (local_reason("QUOTA_EXCEEDED"),))
-                records = self._audit.append(session, [draft])
-                session.commit()
+            return self._committer.commit(write)
         except (SQLAlchemyError, AuditError) as exc:
             log.error("audit store failed; call refused", extra={"error": type(exc).__name__})
             raise Unavailable(
                 "审计日志不可用，调用已拒绝（未释放任何数据）",
                 "the audit log is unavailable; the call was refused and nothing released",
             ) from exc
-        return Released(
-            token=token,
-            credential=credential,
-            license_id=row.id,
-            grant_id=grant_id,
-            fields=tuple(wanted),
-            masked=tuple(masked),
-            audit_seq=records[0].seq,
-        )
 
     def _deny(
         self,
@@ -412,7 +411,7 @@ class LicensedCalls:
             grant_id=grant_id or draft.grant_id,
         )
         try:
-            records = self._audit.append_now([draft])
+            committed = self._committer.commit(CallWrite(draft=draft))
         except (SQLAlchemyError, AuditError) as exc:
             log.error("audit store failed on a denial", extra={"error": type(exc).__name__})
             if quiet:
@@ -421,7 +420,7 @@ class LicensedCalls:
                 "审计日志不可用，调用已拒绝（未释放任何数据）",
                 "the audit log is unavailable; the call was refused and nothing released",
             ) from exc
-        return Denied(tuple(reasons), records[0].seq)
+        return Denied(tuple(reasons), committed.record.seq)
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -434,17 +433,6 @@ class LicensedCalls:
             "statusListIndex": str(ref.index),
             "statusListCredential": ref.list_url,
         }
-
-    def _grant_info(self, grant_id: str) -> tuple[int, int]:
-        """The grant's status bit and daily quota (both fixed once the grant exists)."""
-        info = self._grants.get(grant_id)
-        if info is None:
-            with Session(self._engine) as session:
-                grant = session.get(GrantRow, grant_id)
-            if grant is None or grant.status_index is None:
-                raise Unavailable("授权记录缺失", "the grant record is missing")
-            info = self._grants[grant_id] = (grant.status_index, grant.quota_per_day)
-        return info
 
     def usage(self, *, grant_ids: Sequence[str], since: date) -> list[tuple[str, date, int]]:
         """Calls per grant and (city) day since `since`: metering for owners and callers."""

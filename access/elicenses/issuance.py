@@ -24,6 +24,7 @@ from access.audit.records import AuditDraft, AuditKind
 from access.crypto.fields import BlindIndexer, FieldCipher, IndexKind
 from access.crypto.keys import KeyRing
 from access.elicense_id import LicenseIdError, build_license_id, parse_license_id
+from access.elicenses.call_facts import pick_current
 from access.elicenses.status import StatusListKind, allocate
 from access.elicenses.tables import ELicenseRow
 from catalog.codes import CodeError, validate_citizen_id, validate_uscc
@@ -145,11 +146,7 @@ class ELicenses:
                 ELicenseRow.holder_index == holder_index, ELicenseRow.type_code == type_code
             )
         ).all()
-        if not rows:
-            return None
-        live = [r for r in rows if r.revoked_at is None]
-        pool = live or list(rows)
-        return max(pool, key=lambda r: (r.issued_on, int(r.version), r.created_at))
+        return pick_current(rows)
 
     def open(self, row: ELicenseRow) -> OpenedLicense:
         """Decrypt a license's personal values (for a licensed call or its holder)."""

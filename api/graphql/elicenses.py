@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -446,7 +447,9 @@ class ELicenseMutation:
     @strawberry.mutation(
         description="The licensed call: under a grant and the holder's consent, signed, audited."
     )
-    def call_e_license(self, info: Info, input: LicensedCallInput) -> LicensedCallResult:
+    async def call_e_license(self, info: Info, input: LicensedCallInput) -> LicensedCallResult:
+        """Runs in a worker thread: calls in flight at once share one durable commit."""
+
         def call() -> LicensedResponse | CallDenied:
             result = info.context.calls.call(
                 principal=info.context.principal,
@@ -471,7 +474,7 @@ class ELicenseMutation:
                 audit_seq=result.audit_seq,
             )
 
-        return _attempt(info, call)
+        return await asyncio.to_thread(_attempt, info, call)
 
     @strawberry.mutation(description="Trust another region's issuer and its JWKS (admins).")
     def trust_issuer(self, info: Info, issuer: str, name: str, jwks: JSON) -> TrustedIssuerResult:

@@ -252,3 +252,26 @@ def test_an_unreachable_policy_engine_refuses_and_releases_nothing(
     assert PERSON not in caplog.text
     denied = world.services.audit.search(decision=AuditDecision.DENY, newest_first=True, limit=1)
     assert denied.records[0].reasons == ("POLICY_UNAVAILABLE",)
+
+
+def test_concurrent_calls_share_commits_yet_a_code_works_once_and_quotas_hold(
+    services: Services,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    world = build_world(services, quota=5)
+    services.elicenses.issue(principal=world.gaj, item=residence())
+    shared = consent_code(world)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        same = list(pool.map(lambda _: call(world, consent_code=shared), range(8)))
+    assert sum(isinstance(r, Released) for r in same) == 1
+    refused = {c for r in same if isinstance(r, Denied) for c in codes(r)}
+    assert refused <= {"CONSENT_INVALID", "CONSENT_CODE_USED"}
+    fresh = [consent_code(world) for _ in range(12)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        many = list(pool.map(lambda code: call(world, consent_code=code), fresh))
+    assert sum(isinstance(r, Released) for r in many) == 4  # 5 a day, one used above
+    assert all("QUOTA_EXCEEDED" in codes(r) for r in many if isinstance(r, Denied))
+    seqs = [r.audit_seq for r in [*same, *many]]
+    assert len(set(seqs)) == len(seqs)
+    assert services.audit.verify().ok
