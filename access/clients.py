@@ -12,7 +12,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Final
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as sql_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -21,6 +24,11 @@ from catalog.codes import CodeError, validate_uscc
 from catalog.principal import Principal, Role
 
 _TOKEN = re.compile(r"^irs_([A-Za-z0-9-]{1,40})_([A-Za-z0-9_-]{8,128})$")
+
+
+CLIENT_BY_ID: Final = sql_select(Client.__table__).where(  # type: ignore[attr-defined]
+    Client.__table__.c.id == bindparam("client_id")  # type: ignore[attr-defined]
+)
 
 
 class ClientError(ValueError):
@@ -93,8 +101,9 @@ class ClientRegistry:
         if match is None:
             return None
         client_id, secret = match.groups()
-        with Session(self._engine) as session:
-            row = session.get(Client, client_id)
+        # a Core statement, not an ORM session: this runs before every request
+        with self._engine.connect() as connection:
+            row = connection.execute(CLIENT_BY_ID, {"client_id": client_id}).first()
         if row is None or row.revoked_at is not None:
             return None
         if not hmac.compare_digest(row.token_sha256, _digest(secret)):

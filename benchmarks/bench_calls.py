@@ -143,7 +143,8 @@ def steps(world: World, n: int) -> dict[str, Any]:
 
     from access.audit.records import AuditDecision, AuditDraft, AuditKind
     from access.crypto.vc import build_credential, sign_credential
-    from access.elicenses.consent import Consents
+    from access.elicenses.call_facts import read_call_facts
+    from access.elicenses.consent import code_digest
     from access.policy import ConsentFacts, ResourceKind
     from api.demo_elicenses import DEMO_DOCTOR, DEMO_MATTER, DEMO_PURPOSE
     from catalog.model import HolderKind
@@ -163,11 +164,17 @@ def steps(world: World, n: int) -> dict[str, Any]:
             fields=("姓名",),
         )
 
-    def reads() -> None:
-        facts()
-        with Session(s.records) as session:
-            Consents.resolve(session, code)
-            s.elicenses.current(session, holder_index=index, type_code=world.doctor_type)
+    def reads() -> None:  # what a call reads: its certificate type, then three statements
+        s.elicenses.certificate_type(world.doctor_type)
+        with s.records.connect() as connection:
+            read_call_facts(
+                connection,
+                caller=world.integrator.client_id,  # type: ignore[union-attr]
+                type_code=world.doctor_type,
+                day=base.now.date(),
+                holder_index=index,
+                code_digest=code_digest(code),
+            )
 
     base = facts()
     fact = replace(
@@ -225,7 +232,7 @@ def http(world: World, n: int, workers: int, concurrency: int, port: int) -> dic
         [sys.executable, "-m", "uvicorn", "--factory", "api.asgi:app", "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(workers), "--log-level", "warning",
          "--no-access-log"],
-        env=env, cwd=ROOT,
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 60
