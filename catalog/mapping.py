@@ -3,6 +3,10 @@
 The conversion follows each dataclass's type hints, compiled once per class into a list of
 per-field converters, so adding a field to a domain type needs no change here and bulk loads
 do not pay for reflection on every value. Unknown keys in stored props are ignored.
+
+Loads and pages convert ~100k objects, so the common case is kept cheap: all fields are read
+at once (attrgetter/itemgetter), only the fields that need it are converted, and a dataclass
+whose props are complete is filled in directly, as its own `__init__` would (see `_Plan`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
 from functools import cache
+from operator import attrgetter, itemgetter
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 T = TypeVar("T")
@@ -21,12 +26,27 @@ Convert = Callable[[Any], Any]
 
 def to_props(entity: object) -> dict[str, Any]:
     """A JSON-compatible dict of every field of a domain dataclass."""
-    return {name: dump(getattr(entity, name)) for name, dump in _dumpers(type(entity))}  # type: ignore[arg-type]
+    plan = _dump_plan(type(entity))  # type: ignore[arg-type]
+    props = dict(zip(plan.names, plan.read(entity), strict=True))
+    for name, dump in plan.converts:
+        props[name] = dump(props[name])
+    return props
 
 
 def from_props(cls: type[T], props: dict[str, Any]) -> T:
     """Rebuild a domain dataclass from stored props (or from already-typed values)."""
-    return cls(**load_fields(cls, props))
+    plan = _load_plan(cls)  # type: ignore[arg-type]
+    try:
+        values = list(plan.read(props))
+    except KeyError:  # a field left to its default: the dataclass's own __init__ fills it
+        return cls(**load_fields(cls, props))
+    for index, load in plan.converts:
+        values[index] = load(values[index])
+    if not plan.direct:
+        return cls(**dict(zip(plan.names, values, strict=True)))
+    entity: T = object.__new__(cls)
+    entity.__dict__.update(zip(plan.names, values, strict=True))
+    return entity
 
 
 def load_fields(cls: type[Any], values: dict[str, Any]) -> dict[str, Any]:
@@ -41,6 +61,52 @@ def _identity(value: Any) -> Any:
 def _hints(cls: type[Any]) -> list[tuple[str, Any]]:
     hints = get_type_hints(cls)
     return [(f.name, hints[f.name]) for f in dataclasses.fields(cls)]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """One class's fields in order, a reader of all of them at once, and the converters of
+    those that need one (by name for dumps, by position for loads).
+
+    `direct`: the class's `__init__` only sets its fields (a plain dataclass: no
+    `__post_init__`, no slots, no init-only or non-init fields), so complete props may be
+    set on a bare instance instead."""
+
+    names: tuple[str, ...]
+    read: Callable[[Any], tuple[Any, ...]]
+    converts: tuple[tuple[Any, Convert], ...]
+    direct: bool
+
+
+def _reader(getter: Callable[..., Any], names: tuple[str, ...]) -> Callable[[Any], Any]:
+    read = getter(*names)
+    if len(names) == 1:  # one name: the getters return the value, not a 1-tuple
+        return lambda obj: (read(obj),)
+    return read  # type: ignore[no-any-return]
+
+
+@cache
+def _dump_plan(cls: type[Any]) -> _Plan:
+    dumpers = _dumpers(cls)  # type: ignore[arg-type]
+    names = tuple(name for name, _ in dumpers)
+    converts = tuple((name, dump) for name, dump in dumpers if dump is not _identity)
+    return _Plan(names, _reader(attrgetter, names), converts, direct=False)
+
+
+@cache
+def _load_plan(cls: type[Any]) -> _Plan:
+    loaders = _loaders(cls)  # type: ignore[arg-type]
+    names = tuple(name for name, _ in loaders)
+    converts = tuple((i, load) for i, (_, load) in enumerate(loaders) if load is not _identity)
+    direct = (
+        not hasattr(cls, "__post_init__")
+        and not hasattr(cls, "__slots__")
+        and all(f.init for f in dataclasses.fields(cls))
+        and not any(
+            isinstance(v, dataclasses.InitVar) for v in getattr(cls, "__annotations__", {}).values()
+        )
+    )
+    return _Plan(names, _reader(itemgetter, names), converts, direct)
 
 
 @cache
@@ -71,7 +137,7 @@ def _dumper(hint: Any) -> Convert:
         item = _dumper(get_args(hint)[0])
         if item is _identity:
             return list
-        return lambda v: [item(x) for x in v]
+        return lambda v: list(map(item, v))
     if isinstance(hint, type):
         if issubclass(hint, Enum):
             return lambda v: v._value_
@@ -86,13 +152,17 @@ def _loader(hint: Any) -> Convert:
     inner = _optional_inner(hint)
     if inner is not None:
         convert = _loader(inner)
+        if convert is _identity:
+            return _identity
         return lambda v: None if v is None else convert(v)
     if get_origin(hint) is tuple:
         item = _loader(get_args(hint)[0])
-        return lambda v: tuple(item(x) for x in v)
+        if item is _identity:
+            return tuple
+        return lambda v: tuple(map(item, v))
     if isinstance(hint, type):
         if issubclass(hint, Enum):
-            return hint
+            return _enum_loader(hint)
         if hint is datetime:
             return lambda v: v if isinstance(v, datetime) else datetime.fromisoformat(v)
         if hint is date:
@@ -105,3 +175,17 @@ def _loader(hint: Any) -> Convert:
                 else from_props(cls, v if isinstance(v, dict) else dict(vars(v)))
             )
     return _identity
+
+
+def _enum_loader(cls: type[Enum]) -> Convert:
+    """`cls(value)`, with a stored value looked up first (what `Enum.__call__` does, less
+    the call)."""
+    members = cls._value2member_map_
+
+    def load(value: Any) -> Any:
+        try:
+            return members[value]
+        except (KeyError, TypeError):
+            return cls(value)
+
+    return load

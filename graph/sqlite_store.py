@@ -43,7 +43,7 @@ from graph.sqlite_walk import (
     edge_props,
     log_changes,
 )
-from graph.text import tokens
+from graph.text import indexed_text, tokens
 from graph.walk import Raw, hop_types, walk
 
 SCHEMA = (
@@ -94,6 +94,16 @@ UPSERT_NODE = (
     " owner = excluded.owner, props = excluded.props, version = version + 1,"
     " updated_at = excluded.updated_at, updated_by = excluded.updated_by,"
     " search_text = excluded.search_text RETURNING id, version"
+)
+UPSERT_NODE_QUIETLY = (
+    "INSERT INTO nodes (label, code, owner, props, version, created_at, updated_at, updated_by,"
+    " search_text) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?) ON CONFLICT (label, code) DO UPDATE SET"
+    " owner = excluded.owner, props = excluded.props, version = version + 1,"
+    " updated_at = excluded.updated_at, updated_by = excluded.updated_by,"
+    " search_text = excluded.search_text"
+)
+IDS_OF_CODES = (
+    "SELECT code, id FROM nodes WHERE label = ? AND code IN (SELECT value FROM json_each(?))"
 )
 UPDATE_NODE = (
     "UPDATE nodes SET owner = ?, props = ?, version = version + 1, updated_at = ?, updated_by = ?,"
@@ -188,6 +198,10 @@ def _edge_json_cached(items: tuple[tuple[str, Any], ...]) -> str:
     return _json(dict(items))
 
 
+def _edge_key(row: tuple[int, str, int, str, str]) -> tuple[int, str, int, str]:
+    return row[0], row[1], row[2], row[3]
+
+
 def _fts_query(text: str) -> str | None:
     toks = tokens(text)
     if not toks:
@@ -237,19 +251,28 @@ class SqliteGraphStore:
         return conn
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, *, resolved_endpoints: bool = False) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction. `resolved_endpoints`: every edge written in it joins ids
+        read inside it (under the write lock), so SQLite's per-row foreign-key lookups only
+        repeat those reads; they are switched off for it (half the cost of an edge insert)."""
         db = self._conn()
+        if resolved_endpoints:
+            db.execute("PRAGMA foreign_keys = OFF")  # takes effect outside a transaction only
         try:
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise BackendUnavailable(f"embedded graph store busy: {exc}") from exc
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        else:
-            db.execute("COMMIT")
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise BackendUnavailable(f"embedded graph store busy: {exc}") from exc
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            else:
+                db.execute("COMMIT")
+        finally:
+            if resolved_endpoints:
+                db.execute("PRAGMA foreign_keys = ON")
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -265,39 +288,117 @@ class SqliteGraphStore:
     def apply(self, *, changes: ChangeSet) -> None:
         """Apply node writes then edge replacements in one IMMEDIATE transaction."""
         now = _now()
-        with self._write() as db:
+        unconditional = all(write.expect_version is None for write in changes.nodes)
+        with self._write(resolved_endpoints=unconditional) as db:
             ids: dict[NodeRef, int] = {}
             fresh: set[int] = set()
-            for write in changes.nodes:
-                node_id, created = self._write_node(db, write, now)
-                ids[write.ref] = node_id
-                if created:
-                    fresh.add(node_id)
-            # Inserts are buffered into one executemany; a DELETE flushes the buffer first so
-            # that it sees every edge written before it. A node created in this change set has
-            # no edges of a type unless this change set gave it some, so its DELETE is skipped.
-            pending: list[tuple[int, str, int, str, str]] = []
-            given: set[tuple[int, str, bool]] = set()
-            touched: set[int] = set()
-            for replace in changes.edges:
-                near = ids.get(replace.node) or self._require_id(db, replace.node)
-                touched.add(near)
-                outgoing = replace.direction is Direction.OUT
-                if near not in fresh or (near, replace.type, outgoing) in given:
-                    db.executemany(INSERT_EDGE, pending)
-                    pending.clear()
-                    db.execute(
-                        DELETE_OUT_EDGES if outgoing else DELETE_IN_EDGES, (near, replace.type)
-                    )
-                for target in replace.targets:
-                    far = ids.get(target.target) or self._require_id(db, target.target)
-                    touched.add(far)
-                    src, dst = (near, far) if outgoing else (far, near)
-                    pending.append((src, replace.type, dst, target.key, _edge_json(target.props)))
-                    given.add((src, replace.type, True))
-                    given.add((dst, replace.type, False))
-            db.executemany(INSERT_EDGE, pending)
-            log_changes(db, touched)
+            if unconditional:
+                self._write_nodes_unconditionally(db, changes.nodes, now, ids, fresh)
+            else:
+                for write in changes.nodes:
+                    node_id, created = self._write_node(db, write, now)
+                    ids[write.ref] = node_id
+                    if created:
+                        fresh.add(node_id)
+            self._replace_edges(db, changes, ids, fresh)
+
+    def _replace_edges(
+        self, db: sqlite3.Connection, changes: ChangeSet, ids: dict[NodeRef, int], fresh: set[int]
+    ) -> None:
+        # Statements are buffered into executemany batches, deletes before inserts. A DELETE
+        # may run before inserts buffered ahead of it only when it cannot match them (no edge
+        # of its node, type and direction was written in this change set); otherwise both
+        # buffers are flushed first, so it sees every edge written before it. A node created
+        # in this change set has no edges of a type unless this change set gave it some, so
+        # its DELETE is skipped.
+        inserts: list[tuple[int, str, int, str, str]] = []
+        deletes_out: list[tuple[int, str]] = []
+        deletes_in: list[tuple[int, str]] = []
+        given: set[tuple[int, str, bool]] = set()
+        touched: set[int] = set()
+
+        def flush() -> None:
+            db.executemany(DELETE_OUT_EDGES, deletes_out)
+            db.executemany(DELETE_IN_EDGES, deletes_in)
+            inserts.sort(key=_edge_key)  # stable: of two equal keys the later still wins
+            db.executemany(INSERT_EDGE, inserts)
+            deletes_out.clear()
+            deletes_in.clear()
+            inserts.clear()
+
+        for replace in changes.edges:
+            near = ids.get(replace.node) or self._require_id(db, replace.node)
+            touched.add(near)
+            outgoing = replace.direction is Direction.OUT
+            if near not in fresh or (near, replace.type, outgoing) in given:
+                if (near, replace.type, outgoing) in given:
+                    flush()
+                (deletes_out if outgoing else deletes_in).append((near, replace.type))
+            for target in replace.targets:
+                far = ids.get(target.target) or self._require_id(db, target.target)
+                touched.add(far)
+                src, dst = (near, far) if outgoing else (far, near)
+                inserts.append((src, replace.type, dst, target.key, _edge_json(target.props)))
+                given.add((src, replace.type, True))
+                given.add((dst, replace.type, False))
+        flush()
+        log_changes(db, touched)
+
+    def _write_nodes_unconditionally(
+        self,
+        db: sqlite3.Connection,
+        writes: Sequence[NodeWrite],
+        now: str,
+        ids: dict[NodeRef, int],
+        fresh: set[int],
+    ) -> None:
+        """Bulk loads: every node upserted by one executemany, then the text index rows of
+        the written nodes replaced by two more (the index is fed once per node, in id order)."""
+        existing = self._ids_of(db, [w.ref for w in writes])
+        db.executemany(
+            UPSERT_NODE_QUIETLY,
+            [
+                (
+                    w.ref.label,
+                    w.ref.code,
+                    w.owner,
+                    _json(w.props),
+                    now,
+                    now,
+                    w.by,
+                    w.search_text,
+                )
+                for w in writes
+            ],
+        )
+        ids.update(existing)
+        ids.update(self._ids_of(db, [w.ref for w in writes if w.ref not in existing]))
+        fresh.update(ids[w.ref] for w in writes if w.ref not in existing)
+        latest = {w.ref: w for w in writes}  # of two writes of one node the later wins
+        db.executemany(DELETE_TEXT, [(existing[r],) for r in latest if r in existing])
+        db.executemany(
+            INSERT_TEXT,
+            sorted(
+                (
+                    ids[ref],
+                    ref.label,
+                    indexed_text(str(w.props.get("name", ""))),
+                    indexed_text(w.search_text),
+                )
+                for ref, w in latest.items()
+            ),
+        )
+
+    @staticmethod
+    def _ids_of(db: sqlite3.Connection, refs: Sequence[NodeRef]) -> dict[NodeRef, int]:
+        by_label: dict[str, list[str]] = {}
+        for ref in refs:
+            by_label.setdefault(ref.label, []).append(ref.code)
+        found: dict[NodeRef, int] = {}
+        for label, codes in by_label.items():
+            for code, node_id in db.execute(IDS_OF_CODES, (label, _json(codes))):
+                found[NodeRef(label, code)] = node_id
+        return found
 
     def _write_node(self, db: sqlite3.Connection, write: NodeWrite, now: str) -> tuple[int, bool]:
         props = _json(write.props)
@@ -353,7 +454,7 @@ class SqliteGraphStore:
         name = str(write.props.get("name", ""))
         db.execute(
             INSERT_TEXT,
-            (node_id, write.ref.label, " ".join(tokens(name)), " ".join(tokens(write.search_text))),
+            (node_id, write.ref.label, indexed_text(name), indexed_text(write.search_text)),
         )
 
     @staticmethod
@@ -527,8 +628,8 @@ class SqliteGraphStore:
                     (
                         node_id,
                         n.ref.label,
-                        " ".join(tokens(str(n.props.get("name", "")))),
-                        " ".join(tokens(n.search_text)),
+                        indexed_text(str(n.props.get("name", ""))),
+                        indexed_text(n.search_text),
                     ),
                 )
                 ids[n.ref] = node_id

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import chain
 
 _RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[0-9A-Za-z]+")
 
 
 def tokens(text: str) -> list[str]:
     """Split `text` into search tokens: CJK bigrams and lower-cased alphanumeric words."""
-    out: list[str] = []
-    for word in text.split():
-        out.extend(_word_tokens(word))
-    return out
+    return list(chain.from_iterable(map(_word_tokens, text.split())))
+
+
+def indexed_text(text: str) -> str:
+    """The tokens of `text` joined by spaces: what the embedded store's text index holds."""
+    return " ".join(chain.from_iterable(map(_word_tokens, text.split())))
 
 
 @lru_cache(maxsize=65536)

@@ -176,6 +176,51 @@ def test_edge_replace_removes_edges_no_longer_listed(graph_store: GraphStore) ->
     assert graph_store.edges(refs=[SYS_B], type="USES", direction=Direction.OUT)[SYS_B] == []
 
 
+def test_edge_replaces_apply_in_order_within_one_change_set(graph_store: GraphStore) -> None:
+    """A later replacement sees the edges an earlier one wrote, from either end, also when
+    the nodes are rewritten in the same change set and some already existed."""
+    seed(graph_store)
+    graph_store.apply(
+        changes=ChangeSet(
+            nodes=[write(SYS_A, {"name": "A2"}, "D1"), write(COMP, {"name": "C2"}, "D1")],
+            edges=[
+                EdgeReplace(SYS_A, "USES", [EdgeTarget(COMP, key="x")]),
+                EdgeReplace(SYS_B, "USES", [EdgeTarget(COMP, key="y")]),
+                # the component's incoming USES: only S-B's edge stays
+                EdgeReplace(COMP, "USES", [EdgeTarget(SYS_B, key="y")], Direction.IN),
+                EdgeReplace(SYS_A, "OWNS", [], Direction.IN),
+                EdgeReplace(SYS_A, "OWNS", [EdgeTarget(DEPT, key="again")], Direction.IN),
+            ],
+        )
+    )
+    incoming = graph_store.edges(refs=[COMP], type="USES", direction=Direction.IN)
+    assert [(e.source, e.key) for e in incoming[COMP]] == [(SYS_B, "y")]
+    owners = graph_store.edges(refs=[SYS_A], type="OWNS", direction=Direction.IN)
+    assert [(e.source, e.key) for e in owners[SYS_A]] == [(DEPT, "again")]
+
+
+def test_a_node_written_twice_in_one_change_set_keeps_the_later_write(
+    graph_store: GraphStore,
+) -> None:
+    new = NodeRef("System", "S-NEW")
+    graph_store.apply(
+        changes=ChangeSet(
+            nodes=[
+                write(DEPT, {"name": "部门"}),
+                write(new, {"name": "旧名称系统"}, "D1", text="旧的描述"),
+                write(new, {"name": "新名称系统"}, "D1", text="新的描述"),
+            ],
+            edges=[EdgeReplace(new, "OWNS", [EdgeTarget(DEPT)], Direction.IN)],
+        )
+    )
+    node = graph_store.get_nodes(refs=[new])[new]
+    assert node.props["name"] == "新名称系统"
+    assert node.version == 2
+    assert graph_store.search(text="旧名称", labels=[], limit=10) == []
+    assert [h.ref for h in graph_store.search(text="新名称", labels=[], limit=10)] == [new]
+    assert [h.ref for h in graph_store.search(text="新的描述", labels=[], limit=10)] == [new]
+
+
 def test_chinese_search_finds_names_aliases_and_descriptions(graph_store: GraphStore) -> None:
     seed(graph_store)
     hits = [h.ref for h in graph_store.search(text="营业执照", labels=[], limit=10)]
