@@ -4,8 +4,8 @@ The conversion follows each dataclass's type hints, compiled once per class into
 per-field converters, so adding a field to a domain type needs no change here and bulk loads
 do not pay for reflection on every value. Unknown keys in stored props are ignored.
 
-Loads and pages convert ~100k objects, so the common case is kept cheap: all fields are read
-at once (attrgetter/itemgetter), only the fields that need it are converted, and a dataclass
+Pages and exports rebuild many objects, so loading keeps the common case cheap: all fields
+are read at once (itemgetter), only the fields that need it are converted, and a dataclass
 whose props are complete is filled in directly, as its own `__init__` would (see `_Plan`).
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
 from functools import cache
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 T = TypeVar("T")
@@ -26,11 +26,7 @@ Convert = Callable[[Any], Any]
 
 def to_props(entity: object) -> dict[str, Any]:
     """A JSON-compatible dict of every field of a domain dataclass."""
-    plan = _dump_plan(type(entity))  # type: ignore[arg-type]
-    props = dict(zip(plan.names, plan.read(entity), strict=True))
-    for name, dump in plan.converts:
-        props[name] = dump(props[name])
-    return props
+    return {name: dump(getattr(entity, name)) for name, dump in _dumpers(type(entity))}  # type: ignore[arg-type]
 
 
 def from_props(cls: type[T], props: dict[str, Any]) -> T:
@@ -66,7 +62,7 @@ def _hints(cls: type[Any]) -> list[tuple[str, Any]]:
 @dataclasses.dataclass(frozen=True)
 class _Plan:
     """One class's fields in order, a reader of all of them at once, and the converters of
-    those that need one (by name for dumps, by position for loads).
+    those that need one, by position.
 
     `direct`: the class's `__init__` only sets its fields (a plain dataclass: no
     `__post_init__`, no slots, no init-only or non-init fields), so complete props may be
@@ -74,23 +70,15 @@ class _Plan:
 
     names: tuple[str, ...]
     read: Callable[[Any], tuple[Any, ...]]
-    converts: tuple[tuple[Any, Convert], ...]
+    converts: tuple[tuple[int, Convert], ...]
     direct: bool
 
 
-def _reader(getter: Callable[..., Any], names: tuple[str, ...]) -> Callable[[Any], Any]:
-    read = getter(*names)
-    if len(names) == 1:  # one name: the getters return the value, not a 1-tuple
+def _reader(names: tuple[str, ...]) -> Callable[[Any], Any]:
+    read = itemgetter(*names)
+    if len(names) == 1:  # one name: itemgetter returns the value, not a 1-tuple
         return lambda obj: (read(obj),)
-    return read  # type: ignore[no-any-return]
-
-
-@cache
-def _dump_plan(cls: type[Any]) -> _Plan:
-    dumpers = _dumpers(cls)  # type: ignore[arg-type]
-    names = tuple(name for name, _ in dumpers)
-    converts = tuple((name, dump) for name, dump in dumpers if dump is not _identity)
-    return _Plan(names, _reader(attrgetter, names), converts, direct=False)
+    return read
 
 
 @cache
@@ -106,7 +94,7 @@ def _load_plan(cls: type[Any]) -> _Plan:
             isinstance(v, dataclasses.InitVar) for v in getattr(cls, "__annotations__", {}).values()
         )
     )
-    return _Plan(names, _reader(itemgetter, names), converts, direct)
+    return _Plan(names, _reader(names), converts, direct)
 
 
 @cache
@@ -137,7 +125,7 @@ def _dumper(hint: Any) -> Convert:
         item = _dumper(get_args(hint)[0])
         if item is _identity:
             return list
-        return lambda v: list(map(item, v))
+        return lambda v: [item(x) for x in v]
     if isinstance(hint, type):
         if issubclass(hint, Enum):
             return lambda v: v._value_
