@@ -6,7 +6,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from access.audit.log import AuditLog, open_audit_log
 from access.audit.records import AuditDecision, AuditDraft, AuditKind
@@ -41,3 +41,18 @@ def open_log(url: str, keys: Path) -> tuple[Engine, AuditLog]:
     engine = records_engine(url)
     migrate(engine)
     return engine, open_audit_log(engine, keys, origin=ORIGIN)
+
+
+def drop_guards(connection: Connection) -> None:
+    """Act as a database administrator: drop the append-only triggers (migration 0005), as
+    someone set on rewriting the log would; what remains to catch them is the tree."""
+    if connection.dialect.name == "postgresql":
+        for table in ("audit_record", "audit_node", "audit_checkpoint"):
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+        connection.exec_driver_sql("DROP TRIGGER IF EXISTS audit_head_no_delete ON audit_head")
+        return
+    for table in ("audit_record", "audit_node", "audit_checkpoint"):
+        for action in ("update", "delete"):
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_{action}")
+    connection.exec_driver_sql("DROP TRIGGER IF EXISTS audit_head_no_delete")

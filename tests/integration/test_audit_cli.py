@@ -15,7 +15,7 @@ from access.audit.log import open_audit_log
 from access.audit.verify import verify_record
 from access.records import migrate, records_engine
 from api.cli import app
-from tests.integration.audit_support import draft
+from tests.integration.audit_support import draft, drop_guards
 
 
 def test_checkpoint_prove_and_verify_from_the_command_line(
@@ -51,6 +51,8 @@ def test_checkpoint_prove_and_verify_from_the_command_line(
     assert verified.exit_code == 0, verified.output
     assert json.loads(verified.stdout)["ok"] is True
 
+    with engine.begin() as connection:
+        drop_guards(connection)  # a DBA set on it; the app's connection cannot delete
     with engine.begin() as connection:
         connection.execute(text("DELETE FROM audit_record WHERE seq = 4"))
     engine.dispose()

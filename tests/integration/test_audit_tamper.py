@@ -14,13 +14,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from access.audit.checkpoint import Checkpoint, sign_checkpoint
 from access.audit.errors import AuditStoreCorrupt, CheckpointSignatureError, InvalidProof
 from access.audit.log import AuditLog
 from access.audit.store_check import ProblemKind
 from access.audit.verify import verify_record
-from tests.integration.audit_support import ORIGIN, T0, draft, open_log
+from tests.integration.audit_support import ORIGIN, T0, draft, drop_guards, open_log
 
 SET_LEAF = text("UPDATE audit_record SET leaf = :leaf WHERE seq = :seq")
 SET_ACTOR = text("UPDATE audit_record SET actor = :actor WHERE seq = :seq")
@@ -188,6 +189,8 @@ def test_verify_names_the_first_tampered_record(
     signed_log: tuple[Engine, AuditLog], tamper: Tamper
 ) -> None:
     engine, log = signed_log
+    with engine.begin() as connection:  # committed first: DROP TRIGGER locks the tables
+        drop_guards(connection)
     with engine.begin() as connection:
         tamper.change(connection, log)
     report = log.verify()
@@ -205,6 +208,8 @@ def test_verify_names_the_first_tampered_record(
 
 def test_a_modified_record_fails_its_proof_offline(signed_log: tuple[Engine, AuditLog]) -> None:
     engine, log = signed_log
+    with engine.begin() as connection:  # committed first: DROP TRIGGER locks the tables
+        drop_guards(connection)
     with engine.begin() as connection:
         change_leaf_byte(connection, log)
     proof = log.prove(10, 32)
@@ -222,6 +227,8 @@ def test_a_modified_record_fails_its_proof_offline(signed_log: tuple[Engine, Aud
 
 def test_a_forged_checkpoint_is_refused_everywhere(signed_log: tuple[Engine, AuditLog]) -> None:
     engine, log = signed_log
+    with engine.begin() as connection:  # committed first: DROP TRIGGER locks the tables
+        drop_guards(connection)
     with engine.begin() as connection:
         forge_checkpoint_root(connection, log)
     with pytest.raises(CheckpointSignatureError):
@@ -241,6 +248,8 @@ def test_the_log_refuses_to_sign_over_a_rewritten_tree(
     signed_log: tuple[Engine, AuditLog],
 ) -> None:
     engine, log = signed_log
+    with engine.begin() as connection:  # committed first: DROP TRIGGER locks the tables
+        drop_guards(connection)
     with engine.begin() as connection:
         connection.execute(
             text("UPDATE audit_node SET hash = :h WHERE level = 5 AND idx = 0"), {"h": b"\x00" * 32}
@@ -250,3 +259,22 @@ def test_the_log_refuses_to_sign_over_a_rewritten_tree(
         fresh.checkpoint()
     report = log.verify()
     assert any(p.kind is ProblemKind.NODE_MISMATCH for p in report.problems)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_record SET actor = 'x' WHERE seq = 3",
+        "DELETE FROM audit_record WHERE seq = 39",
+        "UPDATE audit_node SET hash = hash WHERE level = 0 AND idx = 0",
+        "DELETE FROM audit_checkpoint",
+        "DELETE FROM audit_head",
+    ],
+)
+def test_the_database_itself_refuses_edits_of_the_log(
+    signed_log: tuple[Engine, AuditLog], statement: str
+) -> None:
+    engine, log = signed_log
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+        connection.exec_driver_sql(statement)
+    assert log.verify().ok
