@@ -13,7 +13,6 @@ plain field (an awaitable, an exception value, an unknown type) is handed to it 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
@@ -92,19 +91,17 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # grouped field sets are memoized by graphql-core for the whole request, so their
-        # identity is a sound key for as long as this context (one request) lives
-        self._plans: dict[tuple[str, int], tuple[GroupedFieldSet, _Plan]] = {}
+        # by the grouped field set's id; the entry keeps the set alive, so the id stays its own
+        self._plans: dict[int, tuple[GraphQLObjectType, GroupedFieldSet, _Plan]] = {}
 
     def _plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> _Plan:
-        key = (parent_type.name, id(fields))
-        cached = self._plans.get(key)
-        if cached is not None:
-            return cached[1]
+        cached = self._plans.get(id(fields))
+        if cached is not None and cached[0] is parent_type and cached[1] is fields:
+            return cached[2]
         plan: _Plan = [
             (name, details, self._leaf(parent_type, details)) for name, details in fields.items()
         ]
-        self._plans[key] = (fields, plan)
+        self._plans[id(fields)] = (parent_type, fields, plan)
         return plan
 
     def _leaf(self, parent_type: GraphQLObjectType, details: FieldDetailsList) -> _Leaf | None:
@@ -281,7 +278,20 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             )
         non_null = item_type is not object_type
         is_awaitable = self.is_awaitable
-        complete_object: Callable[..., Any] = self.collect_and_execute_subfields
+        # what `collect_and_execute_subfields` does per item, with the field set collected once
+        grouped_field_set, new_defer_usages, _forbidden = self.collect_subfields(
+            object_type, field_details_list
+        )
+        execute_fields = self.execute_fields
+        deferring = bool(new_defer_usages) or position_context is not None
+
+        def complete_object(item: Any, item_path: Path) -> Any:
+            if deferring:
+                return self.collect_and_execute_subfields(
+                    object_type, field_details_list, item_path, item, position_context
+                )
+            return execute_fields(object_type, item, item_path, grouped_field_set, None)
+
         completed_results: list[Any] = []
         append = completed_results.append
         awaitable_indices: list[int] = []
@@ -307,9 +317,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                             )
                         append(None)
                         continue
-                    completed = complete_object(
-                        object_type, field_details_list, item_path, item, position_context
-                    )
+                    completed = complete_object(item, item_path)
                 except Exception as raw_error:
                     self.handle_field_error(raw_error, item_type, field_details_list, item_path)
                     append(None)
