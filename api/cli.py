@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -65,7 +66,12 @@ def serve(
     url = f"http://{settings.host}:{settings.port}/graphql"
     typer.echo(f"GraphiQL: {url}" if settings.graphiql else f"GraphQL endpoint: {url}")
     sys.stdout.flush()
-    uvicorn.run(create_app(services), host=settings.host, port=settings.port, log_level="warning")
+    asgi = create_app(services)
+    # Everything made so far (modules, schema, stores) lives as long as the process; frozen,
+    # it is left out of the garbage collector's full passes, which otherwise walk it every few
+    # dozen requests and add ~100 ms to the request that triggers one.
+    gc.freeze()
+    uvicorn.run(asgi, host=settings.host, port=settings.port, log_level="warning")
 
 
 @clients_app.command("create")
