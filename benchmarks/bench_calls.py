@@ -137,6 +137,74 @@ def in_process(world: World, n: int) -> dict[str, Any]:
     return {"personal_with_consent": timed(personal, n), "enterprise": timed(enterprise, n)}
 
 
+class _NoAudit:
+    """Lower bound for the audit's share: places records without writing them anywhere."""
+
+    def __init__(self) -> None:
+        self.seq = 0
+
+    def append(self, _session: object, drafts: list[Any]) -> list[Any]:
+        placed = [d.at(self.seq + i) for i, d in enumerate(drafts)]
+        self.seq += len(drafts)
+        return placed
+
+
+def audit_overhead(world: World, n: int) -> dict[str, Any]:
+    """Personal calls with the real log against the same calls with no log at all (the
+    transaction still commits the code's use and the quota count)."""
+    from access.elicenses.calls import Released
+
+    calls = world.services.calls
+    committer = calls.committer
+    codes = iter(world.codes(2 * n))
+
+    def personal() -> None:
+        result = calls.call(principal=world.integrator, request=world.request(next(codes)))
+        assert isinstance(result, Released), result
+
+    real = committer._audit
+    with_log = timed(personal, n)
+    committer._audit = _NoAudit()  # type: ignore[assignment]
+    try:
+        without = timed(personal, n)
+    finally:
+        committer._audit = real
+    return {
+        "with_audit": with_log,
+        "without_audit_lower_bound": without,
+        "audit_adds_p50": round(with_log["p50_ms"] / without["p50_ms"] - 1, 3),
+        "target_audit_adds": 0.10,
+    }
+
+
+def concurrent(world: World, n: int, threads: int) -> dict[str, Any]:
+    """Calls from several threads at once: they share commits (group commit)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from access.elicenses.calls import Released
+
+    calls = world.services.calls
+    codes = world.codes(n)
+    before = (calls.committer.commits, calls.committer.writes)
+
+    def one(code: str) -> None:
+        result = calls.call(principal=world.integrator, request=world.request(code))
+        assert isinstance(result, Released), result
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(one, codes))
+    seconds = time.perf_counter() - start
+    commits = calls.committer.commits - before[0]
+    writes = calls.committer.writes - before[1]
+    return {
+        "threads": threads,
+        "calls_per_s": round(n / seconds, 1),
+        "audit_records_appended_per_s": round(writes / seconds, 1),
+        "calls_per_commit": round(writes / max(commits, 1), 2),
+    }
+
+
 def steps(world: World, n: int) -> dict[str, Any]:
     """Each step of a personal call alone (what the call is made of)."""
     from sqlmodel import Session
@@ -312,6 +380,8 @@ def main() -> None:
             "durability": "SQLite WAL, synchronous=FULL; audit record committed before release",
             "in_process": in_process(world, args.calls // 2),
             "steps_alone": steps(world, min(args.calls // 2, 500)),
+            "audit_overhead": audit_overhead(world, min(args.calls // 2, 500)),
+            "concurrent_in_process": concurrent(world, args.calls // 2, 8),
         }
         if not args.no_http:
             report["http"] = http(world, args.calls, args.workers, args.concurrency, port)

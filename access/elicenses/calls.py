@@ -422,6 +422,11 @@ class LicensedCalls:
             ) from exc
         return Denied(tuple(reasons), committed.record.seq)
 
+    @property
+    def committer(self) -> GroupCommitter:
+        """The group committer (its counters show how many calls each commit carried)."""
+        return self._committer
+
     # -- helpers ------------------------------------------------------------------------------
 
     def _status_entry(self, kind: StatusListKind, index: int, name: str) -> dict[str, Any]:

@@ -82,6 +82,8 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self._queue: list[_Waiter] = []
         self._leading = False
+        self.commits = 0  # transactions committed, and the writes they carried (metrics)
+        self.writes = 0
 
     def commit(self, write: CallWrite) -> Committed:
         """Make `write` durable (with whatever else is waiting); blocks until it is."""
@@ -114,6 +116,8 @@ class GroupCommitter:
                     waiter.error = exc
                     waiter.done.set()
                 continue
+            self.commits += 1
+            self.writes += len(batch)
             for waiter, result in zip(batch, results, strict=True):
                 waiter.result = result
                 waiter.done.set()

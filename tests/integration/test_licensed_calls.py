@@ -275,3 +275,21 @@ def test_concurrent_calls_share_commits_yet_a_code_works_once_and_quotas_hold(
     seqs = [r.audit_seq for r in [*same, *many]]
     assert len(set(seqs)) == len(seqs)
     assert services.audit.verify().ok
+
+
+@pytest.mark.opa
+def test_licensed_calls_decided_by_the_opa_server(world: World) -> None:
+    """The production path: the same calls decided by a real OPA server (CI starts one)."""
+    from access.policy_opa import OpaPolicyEngine
+    from tests.conftest import require_service
+
+    engine = OpaPolicyEngine(url=require_service("OPA", "IRS_TEST_OPA_URL"), timeout=2.0)
+    world.services.calls._policy = engine
+    try:
+        assert isinstance(call(world, consent_code=consent_code(world)), Released)
+        assert codes(call(world)) == ["CONSENT_REQUIRED"]
+        assert codes(call(world, consent_code=consent_code(world), fields=("签发日期",))) == [
+            "FIELDS_NOT_GRANTED"
+        ]
+    finally:
+        engine.close()
