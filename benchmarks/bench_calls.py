@@ -207,7 +207,6 @@ def concurrent(world: World, n: int, threads: int) -> dict[str, Any]:
 
 def steps(world: World, n: int) -> dict[str, Any]:
     """Each step of a personal call alone (what the call is made of)."""
-    from sqlmodel import Session
 
     from access.audit.records import AuditDecision, AuditDraft, AuditKind
     from access.crypto.vc import build_credential, sign_credential
@@ -254,8 +253,15 @@ def steps(world: World, n: int) -> dict[str, Any]:
             valid_until=base.now.replace(year=base.now.year + 1),
         ),
     )
-    with Session(s.records) as session:
-        row = s.elicenses.current(session, holder_index=index, type_code=world.doctor_type)
+    with s.records.connect() as connection:
+        row = read_call_facts(
+            connection,
+            caller=world.integrator.client_id,
+            type_code=world.doctor_type,
+            day=base.now.date(),
+            holder_index=index,
+            code_digest=None,
+        ).license
     assert row is not None
 
     def crypto() -> None:

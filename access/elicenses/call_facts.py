@@ -1,7 +1,7 @@
 """The records a licensed call reads, in three statements on one connection.
 
 Why not the ORM use cases: this runs on every call, and the sessions and per-query object
-loading of `Sharing.call_facts` + `Consents.resolve` + `ELicenses.current` cost several times
+loading of the ORM use cases (`Sharing.call_facts` and friends) cost several times
 the statements themselves. The statements are module constants (compiled once, cached).
 """
 

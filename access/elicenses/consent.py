@@ -254,14 +254,3 @@ class Consents:
                     .order_by(col(ConsentRow.created_at).desc())
                 )
             )
-
-    @staticmethod
-    def resolve(session: Session, code: str) -> tuple[ConsentCodeRow, ConsentRow] | None:
-        """The code and its consent, or None for a code nobody issued."""
-        if not code or len(code) > 200:
-            return None
-        found = session.get(ConsentCodeRow, code_digest(code))
-        if found is None:
-            return None
-        consent = session.get(ConsentRow, found.consent_id)
-        return None if consent is None else (found, consent)

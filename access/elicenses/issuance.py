@@ -24,7 +24,6 @@ from access.audit.records import AuditDraft, AuditKind
 from access.crypto.fields import BlindIndexer, FieldCipher, IndexKind
 from access.crypto.keys import KeyRing
 from access.elicense_id import LicenseIdError, build_license_id, parse_license_id
-from access.elicenses.call_facts import pick_current
 from access.elicenses.status import StatusListKind, allocate
 from access.elicenses.tables import ELicenseRow
 from catalog.codes import CodeError, validate_citizen_id, validate_uscc
@@ -138,15 +137,6 @@ class ELicenses:
     def holder_index(self, kind: HolderKind, code: str) -> str:
         """The blind index a holder is stored under (the code must already be validated)."""
         return self._index.index(code, kind=holder_index_kind(kind))
-
-    def current(self, session: Session, *, holder_index: str, type_code: str) -> ELicenseRow | None:
-        """The holder's newest license of a type (revoked ones included: callers say why)."""
-        rows = session.exec(
-            select(ELicenseRow).where(
-                ELicenseRow.holder_index == holder_index, ELicenseRow.type_code == type_code
-            )
-        ).all()
-        return pick_current(rows)
 
     def open(self, row: ELicenseRow) -> OpenedLicense:
         """Decrypt a license's personal values (for a licensed call or its holder)."""
