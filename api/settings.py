@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     opa_url: str = ""
     opa_timeout_s: float = 0.5
     key_dir: Path | None = None
-    public_url: str = "http://127.0.0.1:8000"
+    public_url: str = ""  # where verifiers reach this hub (issuer id, status lists)
     audit_origin: str = "irs.xm.gov.cn/audit"
     checkpoint_interval_s: float = 30.0
     max_query_depth: int = 12
@@ -55,7 +55,7 @@ class Settings(BaseSettings):
             self.graph_url = str(self.data_dir / "graph.db")
         if self.key_dir is None:
             self.key_dir = self.data_dir / "keys"
-        self.public_url = self.public_url.rstrip("/")
+        self.public_url = (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
         if not self.records_url:
             self.records_url = f"sqlite:///{self.data_dir / 'records.db'}"
         if self.mode is Mode.PRODUCTION:
