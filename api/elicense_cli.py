@@ -219,6 +219,26 @@ def _report(issues: list[Any]) -> None:
     raise typer.Exit(1)
 
 
+@keys_app.command("init")
+def init() -> None:
+    """Create the key ring and the audit-log key in IRS_KEY_DIR (once per deployment; a
+    production server refuses to start without them). Existing keys are kept."""
+    from access.audit.checkpoint import verifier_key
+    from access.audit.logkey import load_or_create_log_key
+    from access.crypto.keys import KeyRing
+
+    settings = Settings()
+    assert settings.key_dir is not None
+    ring = KeyRing.load_or_create(settings.key_dir)
+    log_key = load_or_create_log_key(settings.key_dir)
+    typer.echo(f"key directory: {settings.key_dir}")
+    typer.echo(f"signing key: {ring.active_signing_key.kid}")
+    typer.echo(f"data key: {ring.active_data_key.kid}")
+    typer.echo(
+        f"audit log verifier key: {verifier_key(settings.audit_origin, log_key.public_key())}"
+    )
+
+
 @keys_app.command("rotate")
 def rotate(
     signing: Annotated[

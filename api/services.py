@@ -8,9 +8,11 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from access.audit.log import AuditLog, open_audit_log
+from access.audit.logkey import LOG_KEY_FILE
 from access.catalog_audit import AuditedLedger
 from access.clients import ClientRegistry
 from access.crypto.fields import BlindIndexer
+from access.crypto.keyfiles import KeyStoreError
 from access.crypto.keys import KeyRing
 from access.elicenses.calls import LicensedCalls
 from access.elicenses.consent import Consents
@@ -20,7 +22,7 @@ from access.elicenses.trust import Trust
 from access.policy import PolicyEngine
 from access.records import migrate, records_engine
 from access.sharing import Sharing
-from api.settings import Settings
+from api.settings import Mode, Settings
 from catalog.ledger import Ledger
 from catalog.lineage import Lineage
 from catalog.once_only import OnceOnly
@@ -89,8 +91,8 @@ def build_services(settings: Settings) -> Services:
     store = open_graph_store(settings)
     engine = records_engine(settings.records_url)
     migrate(engine)
+    keys = open_keys(settings)
     assert settings.key_dir is not None
-    keys = KeyRing.load_or_create(settings.key_dir)
     audit = open_audit_log(engine, settings.key_dir, origin=settings.audit_origin)
     ledger = AuditedLedger(store=store, audit=audit)
     policy = open_policy_engine(settings)
@@ -125,6 +127,24 @@ def build_services(settings: Settings) -> Services:
         ),
         trust=Trust(engine=engine, keys=keys, issuer=settings.public_url),
     )
+
+
+def open_keys(settings: Settings) -> KeyRing:
+    """The key ring. Development makes one on first run; production never invents keys (each
+    replica would sign with its own): they must exist, made once by `irs keys init`."""
+    assert settings.key_dir is not None
+    if settings.mode is not Mode.PRODUCTION:
+        return KeyRing.load_or_create(settings.key_dir)
+    if not (settings.key_dir / LOG_KEY_FILE).exists():
+        raise ConfigurationError(
+            f"no keys in {settings.key_dir}: run `irs keys init` once and share the folder "
+            "with every replica / 生产模式不会自动生成密钥：请先运行 `irs keys init`，"
+            "并让所有副本共用该目录"
+        )
+    try:
+        return KeyRing.load(settings.key_dir)
+    except KeyStoreError as exc:
+        raise ConfigurationError(f"{exc.message_en} / {exc.message}") from exc
 
 
 def open_policy_engine(settings: Settings) -> PolicyEngine:

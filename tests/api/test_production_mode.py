@@ -5,16 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import app as cli
-from api.services import build_services
+from api.services import ConfigurationError, build_services
 from api.settings import Mode, Settings
 from catalog.principal import Role
 
 
+def test_production_needs_keys_made_once_by_keys_init(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="irs keys init"):
+        build_services(Settings(data_dir=tmp_path, mode=Mode.PRODUCTION))
+    made = CliRunner().invoke(cli, ["keys", "init"], env={"IRS_DATA_DIR": str(tmp_path)})
+    assert made.exit_code == 0, made.output
+    assert "audit log verifier key: irs.xm.gov.cn/audit+" in made.output
+    build_services(Settings(data_dir=tmp_path, mode=Mode.PRODUCTION)).close()
+
+
 async def test_production_turns_off_the_ide_and_introspection(tmp_path: Path) -> None:
+    CliRunner().invoke(cli, ["keys", "init"], env={"IRS_DATA_DIR": str(tmp_path)})
     services = build_services(Settings(data_dir=tmp_path, mode=Mode.PRODUCTION))
     token = services.clients.create(name="a", role=Role.ADMIN).token
     transport = httpx.ASGITransport(app=create_app(services))
