@@ -129,6 +129,59 @@ def prove(
     )
 
 
+@audit_app.command("check")
+def check(
+    file: Annotated[Path, typer.Argument(help="A proof from `irs audit prove` or GraphQL `proof`")],
+    vkey: Annotated[
+        str, typer.Option(help="The log's verifier key, from a source you trust (not the file)")
+    ],
+) -> None:
+    """Check a record's inclusion proof offline, with only its checkpoint and the public key.
+
+    Accepts the JSON `irs audit prove` prints, or an audit entry as GraphQL returns it
+    (`record` with `proof { auditPath checkpoint }`)."""
+
+    from access.audit.checkpoint import parse_verifier_key
+    from access.audit.errors import AuditError
+    from access.audit.verify import verify_record
+
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+        nested = document.get("proof") if isinstance(document.get("proof"), dict) else None
+        record = str(document["record"]).encode("utf-8")
+        path = nested["auditPath"] if nested else document["proof"]
+        note = (nested or document)["checkpoint"]
+        _name, key = parse_verifier_key(vkey)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, AuditError) as err:
+        typer.echo(f"无法读取证明或验证密钥 / cannot read the proof or the key: {err}", err=True)
+        raise typer.Exit(2) from None
+    if not note:
+        typer.echo(
+            "该证明没有签名检查点，请用已签名的树大小重新生成 / the proof has no signed "
+            "checkpoint; prove against a signed tree size",
+            err=True,
+        )
+        raise typer.Exit(2)
+    try:
+        verified = verify_record(
+            checkpoint=note,
+            public_key=key,
+            record=record,
+            proof=[base64.b64decode(h) for h in path],
+        )
+    except (AuditError, ValueError) as err:
+        _print({"valid": False, "error": type(err).__name__, "detail": str(err)})
+        raise typer.Exit(1) from None
+    _print(
+        {
+            "valid": True,
+            "seq": verified.record.seq,
+            "treeSize": verified.checkpoint.size,
+            "checkpointTime": verified.checkpoint.time.isoformat(),
+        }
+    )
+
+
 @audit_app.command("vkey")
 def vkey() -> None:
     """Print the log's verifier key (publish it; checkpoints verify with it)."""

@@ -47,6 +47,23 @@ def test_checkpoint_prove_and_verify_from_the_command_line(
     assert checked.record.seq == 5
     assert runner.invoke(app, ["audit", "prove", "12"]).exit_code == 2
 
+    saved = tmp_path / "proof.json"
+    saved.write_text(proved.stdout)
+    offline = runner.invoke(app, ["audit", "check", str(saved), "--vkey", vkey])
+    assert offline.exit_code == 0, offline.output
+    assert json.loads(offline.stdout) | {"checkpointTime": None} == {
+        "valid": True,
+        "seq": 5,
+        "treeSize": 12,
+        "checkpointTime": None,
+    }
+    forged = json.loads(proved.stdout)
+    forged["record"] = forged["record"].replace('"actor":"app-2"', '"actor":"app-0"')
+    saved.write_text(json.dumps(forged))
+    refused = runner.invoke(app, ["audit", "check", str(saved), "--vkey", vkey])
+    assert refused.exit_code == 1
+    assert json.loads(refused.stdout)["valid"] is False
+
     verified = runner.invoke(app, ["audit", "verify"])
     assert verified.exit_code == 0, verified.output
     assert json.loads(verified.stdout)["ok"] is True
