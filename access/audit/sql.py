@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import String, Table, insert, select, text, type_coerce
+from sqlalchemy import Table, insert, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.elements import TextClause
 
@@ -101,18 +101,43 @@ QUERY_COLUMNS: Final = (
     "grant_id",
     "consent_id",
 )
-_C = RECORD_TABLE.c
-# the verifier's stream: plain tuples in a fixed order; on SQLite the time comes back as the
-# stored text (SQLAlchemy's "YYYY-MM-DD HH:MM:SS.ffffff", UTC), parsing it would double the cost
-SCAN_RECORDS: Final = select(
-    _C.seq,
-    _C.leaf,
-    _C.time,
-    *(_C[name] for name in QUERY_COLUMNS),
-).order_by(_C.seq)
-SCAN_RECORDS_SQLITE: Final = select(
-    _C.seq, _C.leaf, type_coerce(_C.time, String()), *SCAN_RECORDS.selected_columns[3:]
-).order_by(_C.seq)
+# the verifier's stream, read on the driver's cursor (`scan_records`): plain tuples of seq, leaf,
+# time as text, then the query columns. SQLite hands back the stored text (SQLAlchemy's
+# "YYYY-MM-DD HH:MM:SS.ffffff", UTC); PostgreSQL formats the instant in UTC exactly as a leaf
+# spells it, so neither side builds a datetime per record.
+_SCAN: Final = (
+    "SELECT seq, leaf, {time}, kind, actor, resource, holder_blind_index, purpose, matter,"
+    " decision, request_id, grant_id, consent_id FROM audit_record ORDER BY seq"
+)
+SCAN_RECORDS_SQLITE: Final = _SCAN.format(time="time")
+SCAN_RECORDS_POSTGRES: Final = _SCAN.format(
+    time="""to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+)
+SCAN_CURSOR: Final = "irs_audit_verify"  # PostgreSQL: the server-side cursor's name
+
+
+def scan_records(connection: Connection, *, chunk: int) -> Iterator[Sequence[Any]]:
+    """Every stored record in seq order, `chunk` rows at a time, as the driver's tuples.
+
+    Why the driver and not SQLAlchemy: the verifier reads every record, and a Core result's
+    per-row work (row objects, type processors) costs about as much as checking the row.
+    PostgreSQL reads through a server-side cursor in the connection's transaction, so memory
+    stays at one chunk whatever the log's size; SQLite steps its cursor lazily anyway."""
+    dbapi = connection.connection.dbapi_connection
+    if dbapi is None:
+        raise RuntimeError("the connection is closed")
+    if connection.dialect.name == "postgresql":
+        cursor = dbapi.cursor(SCAN_CURSOR)
+        sql = SCAN_RECORDS_POSTGRES
+    else:
+        cursor = dbapi.cursor()
+        sql = SCAN_RECORDS_SQLITE
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(chunk):
+            yield rows
+    finally:
+        cursor.close()
 
 
 _NAMED_PARAM = re.compile(r":([a-z_]+)")
