@@ -6,13 +6,11 @@ the log holds exactly the changes that happened (a crash leaves both or neither)
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import json
 from collections.abc import Sequence
-from datetime import date, datetime
 from typing import Any, Protocol
 
+import orjson
 from sqlalchemy.orm import Session
 
 from access.audit.errors import AuditError
@@ -27,24 +25,19 @@ class AuditAppender(Protocol):
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
     if hasattr(value, "model_dump"):
         return value.model_dump(mode="json")
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
     return str(value)
 
 
 def content_digest(value: Any) -> str:
     """SHA-256 of a row or entity as sorted JSON: pins before/after states without copying
-    them (they may hold personal data) into the log."""
+    them (they may hold personal data) into the log. orjson walks dataclasses, enums and
+    dates natively (a catalog load digests every entity, so this is on a hot path)."""
     if hasattr(value, "model_dump"):
         value = value.model_dump(mode="json")
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = dataclasses.asdict(value)
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=_plain)
-    return hashlib.sha256(text.encode()).hexdigest()
+    data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=_plain)
+    return hashlib.sha256(data).hexdigest()
 
 
 def short(text: str) -> str:
