@@ -137,6 +137,14 @@ class Released:
 
 
 @dataclass(frozen=True)
+class PendingWrite:
+    """A call decided and signed, waiting for its durable write; `finish` makes the answer."""
+
+    write: CallWrite
+    finish: Callable[[Committed], Released | Denied]
+
+
+@dataclass(frozen=True)
 class Denied:
     """A refused call: every reason, and the audit record that witnesses it."""
 
@@ -190,6 +198,26 @@ class LicensedCalls:
 
     def call(self, *, principal: Principal, request: CallRequest) -> Released | Denied:
         """Make one licensed call (see the module docstring for the steps)."""
+        step = self._plan(principal, request)
+        if isinstance(step, PendingWrite):
+            return step.finish(self._commit(step.write))
+        return step
+
+    async def call_async(self, *, principal: Principal, request: CallRequest) -> Released | Denied:
+        """The same call for an event loop: the work runs here, and only the durable commit
+        is waited for (on the committer's thread, shared with other calls in flight), so a
+        server process does its CPU work on one thread instead of trading the GIL."""
+        step = self._plan(principal, request)
+        if isinstance(step, PendingWrite):
+            try:
+                committed = await self._committer.commit_async(step.write)
+            except (SQLAlchemyError, AuditError) as exc:
+                raise _audit_unavailable(exc) from exc
+            return step.finish(committed)
+        return step
+
+    def _plan(self, principal: Principal, request: CallRequest) -> Released | Denied | PendingWrite:
+        """Everything before the commit: the answer, or the write it waits for."""
         now = self._clock()
         draft = AuditDraft(
             time=now,
@@ -238,10 +266,10 @@ class LicensedCalls:
         consent: ConsentFacts | None = None
         if request.consent_code:
             if found.consent is None or found.code is None:
-                return self._deny(draft, (local_reason("CONSENT_CODE_UNKNOWN"),))
+                return self._denial(draft, (local_reason("CONSENT_CODE_UNKNOWN"),))
             draft = replace(draft, consent_id=found.consent.id)
             if found.consent.holder_index != holder_index:
-                return self._deny(draft, (local_reason("CONSENT_NOT_FOR_HOLDER"),))
+                return self._denial(draft, (local_reason("CONSENT_NOT_FOR_HOLDER"),))
             consent = ConsentFacts(
                 caller=found.consent.caller_client_id,
                 certificate_type=found.consent.type_code,
@@ -264,13 +292,13 @@ class LicensedCalls:
         )
         decision = self._decide(facts, draft)
         if not decision.allow:
-            return self._deny(draft, decision.reasons, grant_id=decision.grant_id)
+            return self._denial(draft, decision.reasons, grant_id=decision.grant_id)
         assert decision.grant_id is not None
         draft = replace(draft, grant_id=decision.grant_id)
         row = found.license
         refusal = self._license_problem(row, now)
         if refusal is not None or row is None:
-            return self._deny(draft, (local_reason(refusal or "ELICENSE_NOT_FOUND"),))
+            return self._denial(draft, (local_reason(refusal or "ELICENSE_NOT_FOUND"),))
         grant = next(g for g, _used in found.grants if g.id == decision.grant_id)
         return self._release(principal, request, cert, row, decision, grant, code_digest, draft)
 
@@ -313,7 +341,7 @@ class LicensedCalls:
         grant: GrantRow,
         code_digest: str | None,
         draft: AuditDraft,
-    ) -> Released | Denied:
+    ) -> PendingWrite:
         now = draft.time
         opened = self._elicenses.open(row)
         allowed = set(decision.obligations.fields)
@@ -370,28 +398,44 @@ class LicensedCalls:
             code_digest=code_digest,
             now=now,
         )
-        committed = self._commit(write)
-        if committed.refused is not None:
-            return Denied((local_reason(committed.refused),), committed.record.seq)
-        return Released(
-            token=token,
-            credential=credential,
-            license_id=row.id,
-            grant_id=grant.id,
-            fields=tuple(wanted),
-            masked=tuple(masked),
-            audit_seq=committed.record.seq,
-        )
+
+        def finish(committed: Committed) -> Released | Denied:
+            if committed.refused is not None:
+                return Denied((local_reason(committed.refused),), committed.record.seq)
+            return Released(
+                token=token,
+                credential=credential,
+                license_id=row.id,
+                grant_id=grant.id,
+                fields=tuple(wanted),
+                masked=tuple(masked),
+                audit_seq=committed.record.seq,
+            )
+
+        return PendingWrite(write, finish)
 
     def _commit(self, write: CallWrite) -> Committed:
         try:
             return self._committer.commit(write)
         except (SQLAlchemyError, AuditError) as exc:
-            log.error("audit store failed; call refused", extra={"error": type(exc).__name__})
-            raise Unavailable(
-                "审计日志不可用，调用已拒绝（未释放任何数据）",
-                "the audit log is unavailable; the call was refused and nothing released",
-            ) from exc
+            raise _audit_unavailable(exc) from exc
+
+    @staticmethod
+    def _denial(
+        draft: AuditDraft, reasons: Sequence[Reason], *, grant_id: str | None = None
+    ) -> PendingWrite:
+        """A denial, to be recorded before it is answered."""
+        recorded = replace(
+            draft,
+            decision=AuditDecision.DENY,
+            reasons=tuple(r.code for r in reasons),
+            fields_released=(),
+            response_digest=None,
+            grant_id=grant_id or draft.grant_id,
+        )
+        return PendingWrite(
+            CallWrite(draft=recorded), lambda c: Denied(tuple(reasons), c.record.seq)
+        )
 
     def _deny(
         self,
@@ -449,6 +493,14 @@ class LicensedCalls:
                 (g, d if isinstance(d, date) else date.fromisoformat(str(d)), int(c))
                 for g, d, c in rows
             ]
+
+
+def _audit_unavailable(exc: Exception) -> Unavailable:
+    log.error("audit store failed; call refused", extra={"error": type(exc).__name__})
+    return Unavailable(
+        "审计日志不可用，调用已拒绝（未释放任何数据）",
+        "the audit log is unavailable; the call was refused and nothing released",
+    )
 
 
 def _utc(moment: datetime) -> datetime:

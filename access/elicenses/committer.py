@@ -14,11 +14,15 @@ fails, every call in the batch fails (closed): none of them answers with data.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import fcntl
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Final
 
 from sqlalchemy import Date, DateTime, Engine, Integer, bindparam, text
@@ -66,10 +70,30 @@ class Committed:
 
 @dataclass
 class _Waiter:
+    """A write and how its caller waits: a thread on `done`, or a coroutine on `future`."""
+
     write: CallWrite
     done: threading.Event = field(default_factory=threading.Event)
+    future: asyncio.Future[Committed] | None = None
+    loop: asyncio.AbstractEventLoop | None = None
     result: Committed | None = None
     error: BaseException | None = None
+
+    def settle(self) -> None:
+        if self.future is not None and self.loop is not None:
+            self.loop.call_soon_threadsafe(self._resolve)
+        else:
+            self.done.set()
+
+    def _resolve(self) -> None:
+        assert self.future is not None
+        if self.future.done():  # the caller went away (cancelled)
+            return
+        if self.error is not None:
+            self.future.set_exception(self.error)
+        else:
+            assert self.result is not None
+            self.future.set_result(self.result)
 
 
 class GroupCommitter:
@@ -82,6 +106,8 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self._queue: list[_Waiter] = []
         self._leading = False
+        self._thread: ThreadPoolExecutor | None = None  # leads for coroutines; made on first use
+        self._file_lock = _writer_lock_path(engine)
         self.commits = 0  # transactions committed, and the writes they carried (metrics)
         self.writes = 0
 
@@ -101,6 +127,24 @@ class GroupCommitter:
         assert waiter.result is not None
         return waiter.result
 
+    async def commit_async(self, write: CallWrite) -> Committed:
+        """`commit` for a coroutine: the event loop runs on while the commit happens on the
+        committer's own thread."""
+        loop = asyncio.get_running_loop()
+        waiter = _Waiter(write, future=loop.create_future(), loop=loop)
+        with self._lock:
+            self._queue.append(waiter)
+            lead = not self._leading
+            if lead:
+                self._leading = True
+                if self._thread is None:
+                    self._thread = ThreadPoolExecutor(1, thread_name_prefix="irs-commit")
+        if lead:
+            assert self._thread is not None
+            self._thread.submit(self._lead)
+        assert waiter.future is not None
+        return await waiter.future
+
     def _lead(self) -> None:
         while True:
             with self._lock:
@@ -114,15 +158,27 @@ class GroupCommitter:
             except BaseException as exc:  # every waiter learns it, then it is re-raised there
                 for waiter in batch:
                     waiter.error = exc
-                    waiter.done.set()
+                    waiter.settle()
                 continue
             self.commits += 1
             self.writes += len(batch)
             for waiter, result in zip(batch, results, strict=True):
                 waiter.result = result
-                waiter.done.set()
+                waiter.settle()
 
     def _commit(self, batch: Sequence[_Waiter]) -> list[Committed]:
+        if self._file_lock is None:
+            return self._commit_batch(batch)
+        # SQLite: processes (uvicorn workers) take turns on a blocking file lock; SQLite's own
+        # busy handler would poll with growing sleeps and stretch the tail to seconds
+        with self._file_lock.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                return self._commit_batch(batch)
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _commit_batch(self, batch: Sequence[_Waiter]) -> list[Committed]:
         drafts: list[AuditDraft] = []
         refusals: list[str | None] = []
         with Session(self._engine) as session:
@@ -159,3 +215,10 @@ class GroupCommitter:
                 execute(UNCOUNT_CALL, keys)
                 return "CONSENT_CODE_USED"
         return None
+
+
+def _writer_lock_path(engine: Engine) -> Path | None:
+    """The lock file beside a SQLite database (None for a server database)."""
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        return None
+    return Path(f"{engine.url.database}.commit-lock")

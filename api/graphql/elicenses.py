@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -18,7 +17,7 @@ from access.elicenses.tables import ConsentRow, ELicenseRow, TrustedIssuerRow
 from access.elicenses.trust import Verification
 from api.graphql.connection import Connection, forbidden, offset_connection
 from api.graphql.context import Info
-from api.graphql.problems import AnyProblem, Problem, attempt
+from api.graphql.problems import AnyProblem, Problem, as_problem, attempt
 from api.graphql.sharing import PolicyReason
 from catalog import problems
 from catalog.model import HolderKind
@@ -448,33 +447,32 @@ class ELicenseMutation:
         description="The licensed call: under a grant and the holder's consent, signed, audited."
     )
     async def call_e_license(self, info: Info, input: LicensedCallInput) -> LicensedCallResult:
-        """Runs in a worker thread: calls in flight at once share one durable commit."""
-
-        def call() -> LicensedResponse | CallDenied:
-            result = info.context.calls.call(
-                principal=info.context.principal,
-                request=CallRequest(
-                    certificate_type=input.certificate_type,
-                    holder_code=input.holder,
-                    purpose=input.purpose,
-                    matter=input.matter_code,
-                    fields=tuple(input.fields),
-                    consent_code=input.consent,
-                ),
+        """Works on the event loop and awaits only the shared durable commit."""
+        request = CallRequest(
+            certificate_type=input.certificate_type,
+            holder_code=input.holder,
+            purpose=input.purpose,
+            matter=input.matter_code,
+            fields=tuple(input.fields),
+            consent_code=input.consent,
+        )
+        try:
+            result = await info.context.calls.call_async(
+                principal=info.context.principal, request=request
             )
-            if isinstance(result, Denied):
-                return _denied(result)
-            return LicensedResponse(
-                jws=result.token,
-                credential=result.credential,
-                license_id=result.license_id,
-                grant_id=result.grant_id,
-                fields=list(result.fields),
-                masked_fields=list(result.masked),
-                audit_seq=result.audit_seq,
-            )
-
-        return await asyncio.to_thread(_attempt, info, call)
+        except Exception as exc:
+            return as_problem(exc, backend_error=info.context.backend_error)
+        if isinstance(result, Denied):
+            return _denied(result)
+        return LicensedResponse(
+            jws=result.token,
+            credential=result.credential,
+            license_id=result.license_id,
+            grant_id=result.grant_id,
+            fields=list(result.fields),
+            masked_fields=list(result.masked),
+            audit_seq=result.audit_seq,
+        )
 
     @strawberry.mutation(description="Trust another region's issuer and its JWKS (admins).")
     def trust_issuer(self, info: Info, issuer: str, name: str, jwks: JSON) -> TrustedIssuerResult:

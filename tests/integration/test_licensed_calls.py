@@ -293,3 +293,36 @@ def test_licensed_calls_decided_by_the_opa_server(world: World) -> None:
         ]
     finally:
         engine.close()
+
+
+async def test_calls_on_an_event_loop_are_each_written_before_answering(services: Services) -> None:
+    import asyncio
+
+    world = build_world(services, quota=6)
+    services.elicenses.issue(principal=world.gaj, item=residence())
+    shared = consent_code(world)
+    fresh = [consent_code(world) for _ in range(9)]
+
+    def request(code: str) -> CallRequest:
+        return CallRequest(
+            certificate_type=RESIDENCE,
+            holder_code=PERSON,
+            purpose=PURPOSE,
+            matter=MATTER,
+            fields=("姓名",),
+            consent_code=code,
+        )
+
+    calls = services.calls
+    before = calls.committer.writes
+    results = await asyncio.gather(
+        *(
+            calls.call_async(principal=world.integrator, request=request(code))
+            for code in [shared, shared, shared, *fresh]
+        )
+    )
+    released = [r for r in results if isinstance(r, Released)]
+    assert len(released) == 6  # one for the shared code, five fresh ones: the quota
+    assert sum(isinstance(r, Released) for r in results[:3]) == 1
+    assert calls.committer.writes - before == len(results)  # every answer was written first
+    assert services.audit.verify().ok
