@@ -305,6 +305,12 @@ def _optional_texts(r: AuditRecord) -> tuple[tuple[str, str | None], ...]:
     )
 
 
+def loggable_text(text: str) -> bool:
+    """Whether free text can go into a record as it is: non-empty, short, no control
+    characters, no citizen ID number (a cheap check of one field before a record is made)."""
+    return 0 < len(text) <= MAX_TEXT and not _CONTROL.search(text) and not _holds_citizen_id(text)
+
+
 def _holds_citizen_id(text: str) -> bool:
     for match in _ID_CANDIDATE.finditer(text):
         try:

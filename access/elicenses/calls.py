@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from access.audit.errors import AuditError
 from access.audit.log import AuditLog
-from access.audit.records import AuditDecision, AuditDraft, AuditKind
+from access.audit.records import AuditDecision, AuditDraft, AuditKind, loggable_text
 from access.crypto.keys import KeyRing
 from access.crypto.vc import build_credential, sign_credential
 from access.elicenses.call_facts import read_call_facts
@@ -227,9 +227,7 @@ class LicensedCalls:
             purpose=request.purpose,
             matter=request.matter,
         )
-        try:
-            draft.at(0)  # the purpose must be fit for the log (no ID numbers, no control chars)
-        except AuditError:
+        if not loggable_text(request.purpose) or not loggable_text(request.matter or "-"):
             raise ValidationFailed(
                 [
                     FieldIssue(
@@ -239,7 +237,7 @@ class LicensedCalls:
                         "purpose must be a short text without ID numbers or control characters",
                     )
                 ]
-            ) from None
+            )
         cert = self._elicenses.certificate_type(request.certificate_type)
         holder_code, issue = check_holder_code(cert.holder_kind, request.holder_code, "holder")
         if issue:

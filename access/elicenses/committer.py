@@ -113,6 +113,7 @@ class GroupCommitter:
 
     def commit(self, write: CallWrite) -> Committed:
         """Make `write` durable (with whatever else is waiting); blocks until it is."""
+        write.draft.at(0)  # a bad record fails its own call here, never the shared batch
         waiter = _Waiter(write)
         with self._lock:
             self._queue.append(waiter)
@@ -130,6 +131,7 @@ class GroupCommitter:
     async def commit_async(self, write: CallWrite) -> Committed:
         """`commit` for a coroutine: the event loop runs on while the commit happens on the
         committer's own thread."""
+        write.draft.at(0)  # a bad record fails its own call here, never the shared batch
         loop = asyncio.get_running_loop()
         waiter = _Waiter(write, future=loop.create_future(), loop=loop)
         with self._lock:
