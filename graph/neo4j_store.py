@@ -25,10 +25,12 @@ from graph.port import (
     CountRow,
     Direction,
     Edge,
+    EdgeReplace,
     MissingEndpoint,
     Node,
     NodeQuery,
     NodeRef,
+    NodeWrite,
     SearchHit,
     Traversal,
     VersionConflict,
@@ -51,7 +53,7 @@ UPSERT_NODES = (
     "UNWIND $rows AS row MERGE (n:Node {label: row.label, code: row.code})"
     " WITH n, row, n._created AS created, coalesce(n._version, 0) AS version"
     " SET n = row.map, n:$(row.label), n._created = coalesce(created, $now),"
-    " n._updated = $now, n._version = version + 1"
+    " n._updated = $now, n._version = version + row.writes"
 )
 CREATE_NODES = (
     "UNWIND $rows AS row CREATE (n:Node) SET n = row.map, n:$(row.label),"
@@ -263,22 +265,31 @@ class Neo4jGraphStore:
                     actual = int(found[(w.ref.label, w.ref.code)])
                     if w.expect_version != actual:
                         raise VersionConflict(w.ref, w.expect_version or 0, actual)
+            # a node written twice in one change set keeps the later write and counts both
+            # (as the embedded store does): one row per node, in first-write order
+            writes: dict[NodeRef, int] = {}
+            last: dict[NodeRef, NodeWrite] = {}
+            for w in changes.nodes:
+                writes[w.ref] = writes.get(w.ref, 0) + 1
+                last[w.ref] = w
             rows = [
                 {
-                    "label": w.ref.label,
-                    "code": w.ref.code,
+                    "label": ref.label,
+                    "code": ref.code,
+                    "writes": writes[ref],
                     "map": {
                         **_node_map(w.props, w.owner, w.search_text, w.by),
-                        "label": w.ref.label,
-                        "code": w.ref.code,
+                        "label": ref.label,
+                        "code": ref.code,
                     },
                 }
-                for w in changes.nodes
+                for ref, w in last.items()
             ]
             # create-only writes use CREATE so that the uniqueness constraint refuses a
             # concurrent twin (MERGE would wait for it and then overwrite it)
-            fresh = [r for r, w in zip(rows, changes.nodes, strict=True) if w.expect_version == 0]
-            other = [r for r, w in zip(rows, changes.nodes, strict=True) if w.expect_version != 0]
+            create_only = [w.expect_version == 0 and writes[w.ref] == 1 for w in last.values()]
+            fresh = [r for r, c in zip(rows, create_only, strict=True) if c]
+            other = [r for r, c in zip(rows, create_only, strict=True) if not c]
             for query, batch in ((CREATE_NODES, fresh), (UPSERT_NODES, other)):
                 for i in range(0, len(batch), _BATCH):
                     tx.run(self._q(query), rows=batch[i : i + _BATCH], now=now).consume()
@@ -297,21 +308,28 @@ class Neo4jGraphStore:
     def _replace_edges(
         self, tx: ManagedTransaction, changes: ChangeSet, existed: set[NodeRef]
     ) -> None:
-        for direction, query in ((Direction.OUT, DELETE_OUT), (Direction.IN, DELETE_IN)):
-            reps = [
-                {"label": r.node.label, "code": r.node.code, "type": r.type}
-                for r in changes.edges
-                if r.direction is direction and r.node in existed
-            ]
-            for i in range(0, len(reps), _BATCH):
-                tx.run(self._q(query), reps=reps[i : i + _BATCH]).consume()
-        edges = []
-        for rep in changes.edges:
-            for t in rep.targets:
-                out = rep.direction is Direction.OUT
-                src, dst = (rep.node, t.target) if out else (t.target, rep.node)
-                edges.append(_edge_row(src, dst, rep.type, t.key, t.props))
-        self._create_edges(tx, CREATE_EDGES, edges)
+        """Replacements apply in order: a later one sees the edges an earlier one wrote.
+        They run in segments, deletes then creates; a new segment starts where a
+        replacement could delete an edge the current segment creates (a bulk load, with each
+        node's edges replaced once, is one segment)."""
+        has_edges = set(existed)
+        for segment in _segments(changes.edges):
+            for direction, query in ((Direction.OUT, DELETE_OUT), (Direction.IN, DELETE_IN)):
+                reps = [
+                    {"label": r.node.label, "code": r.node.code, "type": r.type}
+                    for r in segment
+                    if r.direction is direction and r.node in has_edges
+                ]
+                for i in range(0, len(reps), _BATCH):
+                    tx.run(self._q(query), reps=reps[i : i + _BATCH]).consume()
+            edges = []
+            for rep in segment:
+                for t in rep.targets:
+                    out = rep.direction is Direction.OUT
+                    src, dst = (rep.node, t.target) if out else (t.target, rep.node)
+                    edges.append(_edge_row(src, dst, rep.type, t.key, t.props))
+                    has_edges.update((src, dst))
+            self._create_edges(tx, CREATE_EDGES, edges)
 
     def _create_edges(
         self, tx: ManagedTransaction, query: str, edges: list[dict[str, Any]]
@@ -549,3 +567,17 @@ def _node(row: Mapping[str, Any]) -> Node:
         updated_by=row["by"],
         search_text=row["search"] or "",
     )
+
+
+def _segments(replaces: Sequence[EdgeReplace]) -> list[list[EdgeReplace]]:
+    """Split replacements where one could delete an edge created earlier in its segment."""
+    segments: list[list[EdgeReplace]] = [[]]
+    created: set[tuple[NodeRef, str]] = set()
+    for rep in replaces:
+        if (rep.node, rep.type) in created:
+            segments.append([])
+            created = set()
+        segments[-1].append(rep)
+        for t in rep.targets:
+            created.update(((rep.node, rep.type), (t.target, rep.type)))
+    return [s for s in segments if s]
