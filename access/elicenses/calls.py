@@ -170,7 +170,8 @@ def digest(token: str) -> str:
 
 
 class LicensedCalls:
-    """The licensed-call use case; one instance per process (it caches grant status bits)."""
+    """The licensed-call use case; one instance per process (it owns the group committer, so
+    every call of the process can share a commit)."""
 
     def __init__(
         self,
@@ -187,7 +188,6 @@ class LicensedCalls:
         self._engine = engine
         self._policy = policy
         self._elicenses = elicenses
-        self._audit = audit
         self._keys = keys
         self._status = status
         self._issuer = issuer
@@ -443,25 +443,16 @@ class LicensedCalls:
         grant_id: str | None = None,
         quiet: bool = False,
     ) -> Denied:
-        """Audit a denial (before answering) and return it; an audit fault refuses loudly."""
-        draft = replace(
-            draft,
-            decision=AuditDecision.DENY,
-            reasons=tuple(r.code for r in reasons),
-            fields_released=(),
-            response_digest=None,
-            grant_id=grant_id or draft.grant_id,
-        )
+        """Audit a denial now (outside the plan: a bad holder code, a policy outage) and
+        return it; an audit fault refuses loudly unless `quiet` (the caller raises anyway)."""
+        pending = self._denial(draft, reasons, grant_id=grant_id)
         try:
-            committed = self._committer.commit(CallWrite(draft=draft))
+            committed = self._committer.commit(pending.write)
         except (SQLAlchemyError, AuditError) as exc:
-            log.error("audit store failed on a denial", extra={"error": type(exc).__name__})
             if quiet:
+                log.error("audit store failed on a denial", extra={"error": type(exc).__name__})
                 return Denied(tuple(reasons), -1)
-            raise Unavailable(
-                "审计日志不可用，调用已拒绝（未释放任何数据）",
-                "the audit log is unavailable; the call was refused and nothing released",
-            ) from exc
+            raise _audit_unavailable(exc) from exc
         return Denied(tuple(reasons), committed.record.seq)
 
     @property
