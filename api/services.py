@@ -11,7 +11,6 @@ from access.audit.log import AuditLog, open_audit_log
 from access.audit.logkey import LOG_KEY_FILE
 from access.catalog_audit import AuditedLedger
 from access.clients import ClientRegistry
-from access.crypto.fields import BlindIndexer
 from access.crypto.keyfiles import KeyStoreError
 from access.crypto.keys import KeyRing
 from access.elicenses.calls import LicensedCalls
@@ -112,9 +111,7 @@ def build_services(settings: Settings) -> Services:
         keys=keys,
         audit=audit,
         elicenses=elicenses,
-        consents=Consents(
-            engine=engine, ledger=ledger, indexer=BlindIndexer(keys.index_key), audit=audit
-        ),
+        consents=Consents(engine=engine, elicenses=elicenses, audit=audit),
         status=status,
         calls=LicensedCalls(
             engine=engine,

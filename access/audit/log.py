@@ -348,18 +348,16 @@ class AuditLog:
         where = _filters(
             time_from=time_from,
             time_until=time_until,
-            equal={
-                "kind": None if kind is None else kind.value,
-                "actor": actor,
-                "resource": resource,
-                "holder_blind_index": holder_blind_index,
-                "purpose": purpose,
-                "matter": matter,
-                "decision": None if decision is None else decision.value,
-                "request_id": request_id,
-                "grant_id": grant_id,
-                "consent_id": consent_id,
-            },
+            kind=kind,
+            actor=actor,
+            resource=resource,
+            holder_blind_index=holder_blind_index,
+            purpose=purpose,
+            matter=matter,
+            decision=decision,
+            request_id=request_id,
+            grant_id=grant_id,
+            consent_id=consent_id,
         )
         if after is not None:
             where.append(c.seq < after if newest_first else c.seq > after)
@@ -376,39 +374,10 @@ class AuditLog:
         more = len(rows) > limit
         return AuditPage(records=records, next_after=records[-1].seq if more else None)
 
-    def count(
-        self,
-        *,
-        time_from: datetime | None = None,
-        time_until: datetime | None = None,
-        kind: AuditKind | None = None,
-        actor: str | None = None,
-        resource: str | None = None,
-        holder_blind_index: str | None = None,
-        purpose: str | None = None,
-        matter: str | None = None,
-        decision: AuditDecision | None = None,
-        request_id: str | None = None,
-        grant_id: str | None = None,
-        consent_id: str | None = None,
-    ) -> int:
-        """How many records match the filters of `search` (for a connection's totalCount)."""
-        where = _filters(
-            time_from=time_from,
-            time_until=time_until,
-            equal={
-                "kind": None if kind is None else kind.value,
-                "actor": actor,
-                "resource": resource,
-                "holder_blind_index": holder_blind_index,
-                "purpose": purpose,
-                "matter": matter,
-                "decision": None if decision is None else decision.value,
-                "request_id": request_id,
-                "grant_id": grant_id,
-                "consent_id": consent_id,
-            },
-        )
+    def count(self, **filters: Any) -> int:
+        """How many records match `search`'s filters (same keywords; a connection's
+        totalCount)."""
+        where = _filters(**filters)
         stmt = select(func.count()).select_from(RECORD_TABLE).where(and_(True, *where))
         with self._engine.connect() as connection:
             return int(connection.execute(stmt).scalar_one())
@@ -429,7 +398,19 @@ _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _filters(
-    *, time_from: datetime | None, time_until: datetime | None, equal: dict[str, str | None]
+    *,
+    time_from: datetime | None = None,
+    time_until: datetime | None = None,
+    kind: AuditKind | None = None,
+    actor: str | None = None,
+    resource: str | None = None,
+    holder_blind_index: str | None = None,
+    purpose: str | None = None,
+    matter: str | None = None,
+    decision: AuditDecision | None = None,
+    request_id: str | None = None,
+    grant_id: str | None = None,
+    consent_id: str | None = None,
 ) -> list[ColumnElement[bool]]:
     """The WHERE terms of a search: a time range and exact matches on the query columns."""
     c = RECORD_TABLE.c
@@ -438,6 +419,18 @@ def _filters(
         where.append(c.time >= time_from.astimezone(UTC))
     if time_until is not None:
         where.append(c.time < time_until.astimezone(UTC))
+    equal: dict[str, str | None] = {
+        "kind": None if kind is None else kind.value,
+        "actor": actor,
+        "resource": resource,
+        "holder_blind_index": holder_blind_index,
+        "purpose": purpose,
+        "matter": matter,
+        "decision": None if decision is None else decision.value,
+        "request_id": request_id,
+        "grant_id": grant_id,
+        "consent_id": consent_id,
+    }
     where += [c[name] == value for name, value in equal.items() if value is not None]
     return where
 

@@ -23,12 +23,9 @@ from sqlmodel import Session, col, select
 
 from access.audit.port import AuditAppender, check_draft, content_digest, short
 from access.audit.records import AuditDraft, AuditKind
-from access.crypto.fields import BlindIndexer
-from access.elicenses.issuance import check_holder_code, holder_index_kind
+from access.elicenses.issuance import ELicenses
 from access.elicenses.tables import ConsentCodeRow, ConsentRow
 from access.tables import Client
-from catalog.ledger import Ledger
-from catalog.model import CertificateType, Kind
 from catalog.principal import Principal, Role
 from catalog.problems import Conflict, FieldIssue, Forbidden, NotFound, ValidationFailed
 
@@ -65,14 +62,12 @@ class Consents:
         self,
         *,
         engine: Engine,
-        ledger: Ledger,
-        indexer: BlindIndexer,
+        elicenses: ELicenses,
         audit: AuditAppender,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._engine = engine
-        self._ledger = ledger
-        self._indexer = indexer
+        self._elicenses = elicenses
         self._audit = audit
         self._clock = clock
 
@@ -83,18 +78,6 @@ class Consents:
                 "只有持证人本人（通过实名认证的持证人应用）可以授权",
                 "only the holder, through the real-name holder app, gives or withdraws consent",
             )
-
-    def _holder_index(self, cert: CertificateType, holder_code: str) -> str:
-        code, issue = check_holder_code(cert.holder_kind, holder_code, "holderCode")
-        if issue:
-            raise ValidationFailed([issue])
-        return self._indexer.index(code, kind=holder_index_kind(cert.holder_kind))
-
-    def _certificate_type(self, code: str) -> CertificateType:
-        stored = self._ledger.get(kind=Kind.CERTIFICATE_TYPE, code=code)
-        if stored is None or not isinstance(stored.entity, CertificateType):
-            raise NotFound("证照类型", code, path="certificateType")
-        return stored.entity
 
     def give(
         self,
@@ -110,8 +93,8 @@ class Consents:
         """Record the holder's consent for one caller, type and purpose (`consent_id` is fixed
         only by the demo, so the README can name its consent)."""
         self._require_app(principal)
-        cert = self._certificate_type(certificate_type)
-        index = self._holder_index(cert, holder_code)
+        cert = self._elicenses.certificate_type(certificate_type)
+        index = self._elicenses.holder_index_of(cert.holder_kind, holder_code)
         now = self._clock()
         until = _utc(valid_until)
         issues: list[FieldIssue] = []
@@ -244,8 +227,8 @@ class Consents:
     ) -> list[ConsentRow]:
         """The holder's consents for one type, newest first."""
         self._require_app(principal)
-        cert = self._certificate_type(certificate_type)
-        index = self._holder_index(cert, holder_code)
+        cert = self._elicenses.certificate_type(certificate_type)
+        index = self._elicenses.holder_index_of(cert.holder_kind, holder_code)
         with Session(self._engine) as session:
             return list(
                 session.exec(

@@ -176,12 +176,19 @@ class ELicenses:
         with Session(self._engine) as session:
             return list(session.exec(query).all())
 
-    def of_holder(self, *, holder_kind: HolderKind, holder_code: str) -> list[ELicenseRow]:
-        """Every license of one holder (for the holder's own app)."""
-        code, issue = check_holder_code(holder_kind, holder_code, "holderCode")
+    def holder_index_of(
+        self, kind: HolderKind, holder_code: str, *, path: str = "holderCode"
+    ) -> str:
+        """The blind index of a holder code as typed: check-validated first (ValidationFailed
+        naming `path`, never echoing the code)."""
+        code, issue = check_holder_code(kind, holder_code, path)
         if issue:
             raise ValidationFailed([issue])
-        index = self.holder_index(holder_kind, code)
+        return self.holder_index(kind, code)
+
+    def of_holder(self, *, holder_kind: HolderKind, holder_code: str) -> list[ELicenseRow]:
+        """Every license of one holder (for the holder's own app)."""
+        index = self.holder_index_of(holder_kind, holder_code)
         with Session(self._engine) as session:
             return list(session.exec(select(ELicenseRow).where(ELicenseRow.holder_index == index)))
 
@@ -345,9 +352,7 @@ class ELicenses:
                     f"missing 照面 fields: {', '.join(missing)}",
                 )
             )
-        until = item.valid_until
-        if until is None and cert.validity_years:
-            until = _add_years(item.valid_from, cert.validity_years)
+        until = _valid_until(item, cert)
         if until is not None and until <= item.valid_from:
             issues.append(
                 FieldIssue(
@@ -403,9 +408,7 @@ class ELicenses:
         now: datetime,
     ) -> ELicenseRow:
         parsed = parse_license_id(license_id)
-        until = item.valid_until
-        if until is None and cert.validity_years:
-            until = _add_years(item.valid_from, cert.validity_years)
+        until = _valid_until(item, cert)
         holder = json.dumps({"name": item.holder_name, "code": holder_code}, ensure_ascii=False)
         surface = json.dumps(dict(item.surface), ensure_ascii=False, sort_keys=True)
         return ELicenseRow(
@@ -501,6 +504,13 @@ class ELicenses:
                     session.add(row)
                 session.commit()
                 moved += len(rows)
+
+
+def _valid_until(item: IssueInput, cert: CertificateType) -> date | None:
+    """The last valid day: as given, else the type's validity period from `valid_from`."""
+    if item.valid_until is None and cert.validity_years:
+        return _add_years(item.valid_from, cert.validity_years)
+    return item.valid_until
 
 
 def _add_years(day: date, years: int) -> date:

@@ -17,12 +17,12 @@ from access.audit.merkle import leaf_hash
 from access.audit.records import AuditDecision as DomainDecision
 from access.audit.records import AuditKind as DomainKind
 from access.audit.records import AuditRecord
-from access.elicenses.issuance import check_holder_code
 from api.graphql.connection import Connection, bad_input, check_first, connection, forbidden
 from api.graphql.context import Info
 from api.graphql.sharing import Grant, PolicyReason
 from catalog.model import HolderKind
 from catalog.principal import Role
+from catalog.problems import ValidationFailed
 
 if TYPE_CHECKING:
     from access.audit.records import AuditDecision, AuditKind
@@ -275,8 +275,9 @@ class AuditQuery:
                 "持证主体类型应为 PERSON 或 ENTERPRISE",
                 "PERSON or ENTERPRISE",
             ) from None
-        code, issue = check_holder_code(kind, holder_code, "holderCode")
-        if issue:
-            raise bad_input(issue.path, issue.code, issue.message, issue.message_en)
-        index = info.context.elicenses.holder_index(kind, code)
+        try:
+            index = info.context.elicenses.holder_index_of(kind, holder_code)
+        except ValidationFailed as exc:
+            issue = exc.issues[0]
+            raise bad_input(issue.path, issue.code, issue.message, issue.message_en) from None
         return _page(info, {"holder_blind_index": index}, first, after)
