@@ -17,16 +17,14 @@ Every error body is ``{code, message, messageEn, issues?: [{path, code, message,
 from __future__ import annotations
 
 import logging
-import zlib
 from typing import Any
 
-import orjson
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from api.http_json import Refused, error, json_body, principal_of
 from api.services import Services
 from catalog.openlineage import (
     CATALOG_NAMESPACE,
@@ -36,7 +34,6 @@ from catalog.openlineage import (
     named_datasets,
     static_event_kind,
 )
-from catalog.principal import Principal
 from catalog.problems import FieldIssue, Problem, ValidationFailed
 from graph.port import BackendUnavailable
 
@@ -46,29 +43,9 @@ DEPARTMENT_HEADER = "X-IRS-Department"
 log = logging.getLogger("irs.openlineage")
 
 
-class _Refused(Exception):
-    """An HTTP-level refusal carrying its ready response."""
-
-    def __init__(self, response: Response) -> None:
-        self.response = response
-
-
-def _error(
-    status: int, code: str, zh: str, en: str, issues: tuple[FieldIssue, ...] = ()
-) -> JSONResponse:
-    body: dict[str, Any] = {"code": code, "message": zh, "messageEn": en}
-    if issues:
-        body["issues"] = [
-            {"path": i.path, "code": i.code, "message": i.message, "messageEn": i.message_en}
-            for i in issues
-        ]
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, headers=headers)
-
-
-def _problem(exc: Problem) -> JSONResponse:
+def _problem(exc: Problem) -> Response:
     if isinstance(exc, DepartmentRequired):
-        return _error(
+        return error(
             400,
             exc.code,
             f"事件需要新建占位资源，请在 {DEPARTMENT_HEADER} 头中给出所属部门的统一社会信用代码"
@@ -80,95 +57,9 @@ def _problem(exc: Problem) -> JSONResponse:
         )
     if isinstance(exc, ValidationFailed):  # InvalidEvent is 400; the ledger's rules are 422
         status = 400 if exc.code == "INVALID_EVENT" else 422
-        return _error(status, exc.code, exc.message, exc.message_en, exc.issues)
+        return error(status, exc.code, exc.message, exc.message_en, exc.issues)
     statuses = {"FORBIDDEN": 403, "CONFLICT": 409, "NOT_FOUND": 404, "UNAVAILABLE": 503}
-    return _error(statuses.get(exc.code, 400), exc.code, exc.message, exc.message_en)
-
-
-async def _principal(services: Services, request: Request) -> Principal:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    try:
-        principal = (
-            await run_in_threadpool(services.clients.authenticate, token.strip())
-            if scheme.lower() == "bearer"
-            else None
-        )
-    except SQLAlchemyError:  # records database down: refuse, never let anyone through
-        raise _Refused(
-            _error(
-                503,
-                "UNAVAILABLE",
-                "后端服务暂不可用（记录库），请稍后重试",
-                "a backend service is unavailable (records database); retry later",
-            )
-        ) from None
-    if principal is None:
-        raise _Refused(
-            _error(
-                401,
-                "UNAUTHENTICATED",
-                "缺少或无效的访问令牌：请在 Authorization 头中提供 Bearer 令牌"
-                "（用 irs clients create 生成）",
-                "missing or invalid bearer token: send 'Authorization: Bearer <token>' "
-                "(create one with `irs clients create`)",
-            )
-        )
-    return principal
-
-
-def _too_large(limit: int) -> _Refused:
-    return _Refused(
-        _error(
-            413,
-            "PAYLOAD_TOO_LARGE",
-            f"请求体不能超过 {limit} 字节",
-            f"the body must be at most {limit} bytes",
-        )
-    )
-
-
-async def _body(request: Request, limit: int) -> object:
-    """The decoded JSON body, read at most `limit` bytes (also after gunzip)."""
-    media = request.headers.get("content-type", "application/json").lower()
-    encoding = request.headers.get("content-encoding", "identity").strip().lower()
-    if "json" not in media or encoding not in ("identity", "gzip"):
-        raise _Refused(
-            _error(
-                415,
-                "UNSUPPORTED_MEDIA_TYPE",
-                "请求体应为 JSON（Content-Type: application/json，可用 gzip 压缩）",
-                "the body must be JSON (Content-Type: application/json, optionally gzip)",
-            )
-        )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
-    raw = bytearray()
-    try:
-        async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > limit:
-                raise _too_large(limit)
-    except ClientDisconnect:
-        raise _Refused(Response(status_code=400)) from None
-    data = bytes(raw)
-    try:
-        if encoding == "gzip":
-            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            data = inflater.decompress(data, limit + 1)
-            if len(data) > limit or inflater.unconsumed_tail:
-                raise _too_large(limit)
-        return orjson.loads(data)
-    except (orjson.JSONDecodeError, zlib.error):
-        raise _Refused(
-            _error(
-                400,
-                "INVALID_JSON",
-                "请求体不是有效的 JSON（UTF-8）",
-                "the body is not valid JSON (UTF-8)",
-                (FieldIssue("$", "INVALID_JSON", "无法解析", "cannot be parsed"),),
-            )
-        ) from None
+    return error(statuses.get(exc.code, 400), exc.code, exc.message, exc.message_en)
 
 
 def _render(result: IntakeResult) -> dict[str, Any]:
@@ -236,11 +127,10 @@ def openlineage_route(
 
     async def lineage(request: Request) -> Response:
         try:
-            principal = await _principal(services, request)
-            request.scope.setdefault("state", {})["principal"] = principal  # for the access log
+            principal = principal_of(services, request)
             department = request.headers.get(DEPARTMENT_HEADER, "").strip() or None
             intake.authorize(principal, department)
-            body = await _body(request, max_body)
+            body = await json_body(request, max_body)
             kind = static_event_kind(body)
             if kind is not None:
                 return JSONResponse(
@@ -256,12 +146,12 @@ def openlineage_route(
             result = await run_in_threadpool(
                 intake.apply, principal=principal, event=event, department=department
             )
-        except _Refused as refused:
+        except Refused as refused:
             return refused.response
         except Problem as exc:
             return _problem(exc)
         except BackendUnavailable:
-            return _error(
+            return error(
                 503,
                 "UNAVAILABLE",
                 "后端服务暂不可用（图数据库），请稍后重试",
