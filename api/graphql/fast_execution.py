@@ -1,132 +1,101 @@
-"""A graphql-core execution context that completes plain fields without the generic machinery.
+"""A graphql-core execution context that completes plain selections without the generic path.
 
-Why: a 100-item catalog page has ~3,000 fields, and most of them are scalars or enums read
-straight off a strawberry object (no resolver, no arguments, no directives). graphql-core gives
-each one a resolve-info object, a strawberry resolver call, two awaitable checks and a
-recursive `complete_value`; that is most of the page's time. Here such a leaf is read with
-`getattr` and coerced inline, and lists of objects are completed without the per-item dispatch.
+Why: a 100-item catalog page has ~3,000 fields, and almost all of them are attributes read
+straight off a strawberry object (no resolver, no arguments, no directives). graphql-core
+gives each one a resolve-info object, a strawberry resolver call, awaitable checks and a
+recursive `complete_value`; that was most of the page's time. Here each selection set gets a
+plan once per request (`fast_plan`): a scalar or enum is read with `getattr` and coerced
+inline, an object or a list of objects is read the same way and its own selection executed
+from its plan, and a field declaring a context resolver is resolved by calling it directly.
 
-The answer, errors (located, with the same path and propagation), null handling and the order of
-keys are those of the generic path, which every other field still takes; anything unusual on a
-plain field (an awaitable, an exception value, an unknown type) is handed to it as well.
+The answer, errors (located, with the same path and message, and null propagation to the
+nearest nullable parent), null handling and the order of keys are those of the generic path,
+which every other field still takes; anything unusual met on a plain field (an awaitable, an
+exception value, an object that is not a strawberry type, an unknown scalar) is handed to it.
 """
 
 from __future__ import annotations
 
-from enum import Enum
+from collections.abc import Awaitable
 from typing import Any
 
 from graphql import (
-    GraphQLBoolean,
-    GraphQLEnumType,
-    GraphQLField,
-    GraphQLID,
-    GraphQLInt,
-    GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
-    GraphQLString,
-    is_leaf_type,
-    is_non_null_type,
-    is_object_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.executor import invalid_return_type_error
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.types.field import StrawberryField
 
-_BACKREF = "strawberry-definition"
+from api.graphql.fast_plan import GENERIC, LEAF, LIST, OBJECT, Step, classify, plain_type_check
+
 _MIN_INT, _MAX_INT = -(2**31), 2**31 - 1
-_STR_TYPES = (GraphQLString, GraphQLID)
-_PLAIN = frozenset((str, bool, int, type(None)))
-
-
-class _Leaf:
-    """How to read and coerce one plain leaf field of one parent type."""
-
-    __slots__ = (
-        "attr",
-        "details",
-        "enum_names",
-        "field_def",
-        "kind",
-        "leaf",
-        "non_null",
-        "wrapped",
-    )
-
-    def __init__(
-        self, attr: str, field_def: GraphQLField, leaf: GraphQLLeafType, details: FieldDetailsList
-    ) -> None:
-        self.attr = attr
-        self.field_def = field_def
-        self.non_null = is_non_null_type(field_def.type)
-        self.leaf = leaf
-        self.details = details
-        # 1 str, 2 bool, 3 int, 4 enum, 0 anything else (coerced by the type)
-        self.kind = (
-            1
-            if leaf in _STR_TYPES
-            else 2
-            if leaf is GraphQLBoolean
-            else 3
-            if leaf is GraphQLInt
-            else 4
-            if isinstance(leaf, GraphQLEnumType)
-            else 0
-        )
-        self.wrapped: type | None = getattr(leaf, "wrapped_cls", None)
-        self.enum_names: dict[Enum, Any] = {}
-
-
-# a grouped field set's plan: per response name, a _Leaf or None (take the generic path)
-_Plan = list[tuple[str, FieldDetailsList, "_Leaf | None"]]
+# values that are never awaitable, so the awaitable check can be skipped
+_DONE = frozenset((str, bool, int, float, dict, list, type(None)))
 
 
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's execution context with a fast path for plain leaves and object lists."""
+    """Strawberry's execution context with planned completion of plain selections."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # by the grouped field set's id; the entry keeps the set alive, so the id stays its own
-        self._plans: dict[int, tuple[GraphQLObjectType, GroupedFieldSet, _Plan]] = {}
+        self._plans: dict[int, tuple[GraphQLObjectType, GroupedFieldSet, list[Step]]] = {}
+        # classes whose instances are completed directly: strawberry types, not awaitable
+        self._plain_classes: dict[type, bool] = {}
 
-    def _plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> _Plan:
+    # planning
+
+    def _plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> list[Step]:
         cached = self._plans.get(id(fields))
         if cached is not None and cached[0] is parent_type and cached[1] is fields:
             return cached[2]
-        plan: _Plan = [
-            (name, details, self._leaf(parent_type, details)) for name, details in fields.items()
-        ]
+        plan: list[Step] = []
         self._plans[id(fields)] = (parent_type, fields, plan)
+        has_middleware = bool(self.middleware_manager and self.middleware_manager.middlewares)
+        for name, details in fields.items():
+            step = Step(name, details)
+            schema_field = self.schema.get_field(parent_type, details[0].node.name.value)
+            object_type = classify(step, schema_field, parent_type, has_middleware)
+            if object_type is not None:
+                sub_plan = self._sub_plan(object_type, details)
+                if sub_plan is None:
+                    step.kind = GENERIC
+                else:
+                    step.plan = sub_plan
+            plan.append(step)
         return plan
 
-    def _leaf(self, parent_type: GraphQLObjectType, details: FieldDetailsList) -> _Leaf | None:
-        """A `_Leaf` when the field is a plain attribute read of a scalar or enum."""
-        if self.middleware_manager is not None and self.middleware_manager.middlewares:
+    def _sub_plan(
+        self, object_type: GraphQLObjectType, details: FieldDetailsList
+    ) -> list[Step] | None:
+        """The plan of an object's selection, or None when it defers anything."""
+        grouped_field_set, new_defer_usages, _forbidden = self.collect_subfields(
+            object_type, details
+        )
+        if new_defer_usages:
             return None
-        node = details[0].node
-        if node.arguments or any(d.node.directives for d in details):
-            return None
-        field_def = self.schema.get_field(parent_type, node.name.value)
-        if field_def is None or field_def.args:
-            return None
-        if not getattr(field_def.resolve, "_is_default", False):
-            return None
-        definition = (field_def.extensions or {}).get(_BACKREF)
-        if not isinstance(definition, StrawberryField) or not definition.is_basic_field:
-            return None
-        if definition.default_resolver is not getattr:
-            return None
-        inner = field_def.type
-        if isinstance(inner, GraphQLNonNull):
-            inner = inner.of_type
-        if not is_leaf_type(inner):
-            return None
-        return _Leaf(definition.python_name, field_def, inner, details)
+        return self._plan(object_type, grouped_field_set)
+
+    def _is_plain(self, value: Any) -> bool:
+        """Whether `value` is an instance of a strawberry type that is not awaitable."""
+        cls = type(value)
+        plain = self._plain_classes.get(cls)
+        if plain is None:
+            plain = (
+                hasattr(cls, "__strawberry_definition__")
+                and not isinstance(value, BaseException)
+                and not self.is_awaitable(value)
+                and not hasattr(cls, "__await__")
+            )
+            self._plain_classes[cls] = plain
+        return plain
+
+    # execution
 
     def execute_fields(
         self,
@@ -136,28 +105,38 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> AwaitableOrValue[dict[str, Any]]:
-        """As graphql-core's, with plain leaves read and coerced in place."""
+        """As graphql-core's, with each field completed by its planned step."""
+        if position_context is not None:  # incremental delivery: the generic path
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        return self._execute_plan(
+            self._plan(parent_type, grouped_field_set), parent_type, source_value, path
+        )
+
+    def _execute_plan(
+        self, plan: list[Step], parent_type: GraphQLObjectType, source: Any, path: Path | None
+    ) -> AwaitableOrValue[dict[str, Any]]:
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
         try:
-            for response_name, details, leaf in self._plan(parent_type, grouped_field_set):
-                if leaf is not None:
-                    results[response_name] = self._complete_leaf(
-                        leaf, parent_type, source_value, path, response_name, position_context
-                    )
-                    value = results[response_name]
-                    if type(value) not in _PLAIN and is_awaitable(value):
-                        awaitable_fields.append(response_name)
-                    continue
-                field_path = Path(path, response_name, parent_type.name)
-                result = self.execute_field(
-                    parent_type, source_value, details, field_path, position_context
-                )
-                if result is not Undefined:
-                    results[response_name] = result
-                    if is_awaitable(result):
-                        awaitable_fields.append(response_name)
+            for step in plan:
+                kind = step.kind
+                if kind == LEAF:
+                    value = self._complete_leaf(step, parent_type, source, path)
+                elif kind == OBJECT:
+                    value = self._complete_object_field(step, parent_type, source, path)
+                elif kind == LIST:
+                    value = self._complete_list_field(step, parent_type, source, path)
+                else:
+                    field_path = Path(path, step.name, parent_type.name)
+                    value = self.execute_field(parent_type, source, step.details, field_path, None)
+                    if value is Undefined:
+                        continue
+                results[step.name] = value
+                if type(value) not in _DONE and is_awaitable(value):
+                    awaitable_fields.append(step.name)
         except Exception:
             if awaitable_fields:
                 self.settle_in_background([results[field] for field in awaitable_fields])
@@ -177,26 +156,22 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
         return get_results()
 
+    def _read(self, step: Step, source: Any) -> Any:
+        if step.resolve is not None:
+            return step.resolve(source, self.context_value)
+        return getattr(source, step.attr)
+
     def _complete_leaf(
-        self,
-        leaf: _Leaf,
-        parent_type: GraphQLObjectType,
-        source: Any,
-        path: Path | None,
-        response_name: str,
-        position_context: Any,
+        self, step: Step, parent_type: GraphQLObjectType, source: Any, path: Path | None
     ) -> Any:
         """The value graphql-core's `execute_field` would give a plain leaf field."""
         try:
-            value = getattr(source, leaf.attr)
-            kind = leaf.kind
+            value = getattr(source, step.attr)
+            kind = step.leaf_kind
             cls = type(value)
             if value is None:
-                if leaf.non_null:
-                    raise TypeError(
-                        "Cannot return null for non-nullable field"
-                        f" {parent_type}.{leaf.details[0].node.name.value}."
-                    )
+                if step.non_null:
+                    raise TypeError(f"Cannot return null for non-nullable field {step.label}.")
                 return None
             if (
                 (kind == 1 and cls is str)
@@ -204,41 +179,90 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 or (kind == 3 and cls is int and _MIN_INT <= value <= _MAX_INT)
             ):
                 return value
-            if kind == 4 and cls is leaf.wrapped:
-                name = leaf.enum_names.get(value)
+            if kind == 4 and cls is step.wrapped:
+                name = step.enum_names.get(value)
                 if name is None:
-                    name = self.complete_leaf_value(leaf.leaf, value)
-                    leaf.enum_names[value] = name
+                    assert step.leaf is not None
+                    name = self.complete_leaf_value(step.leaf, value)
+                    step.enum_names[value] = name
                 return name
         except Exception as raw_error:
-            field_path = Path(path, response_name, parent_type.name)
-            self.handle_field_error(raw_error, leaf.field_def.type, leaf.details, field_path)
+            self._field_error(raw_error, step, Path(path, step.name, parent_type.name))
             return None
         # anything unusual: complete it exactly as graphql-core would, from the read value
         return self._complete_generic(
-            leaf, parent_type, Path(path, response_name, parent_type.name), value, position_context
+            step, parent_type, Path(path, step.name, parent_type.name), value
         )
 
+    def _complete_object_field(
+        self, step: Step, parent_type: GraphQLObjectType, source: Any, path: Path | None
+    ) -> Any:
+        """An object field: read, then its selection executed from its plan."""
+        field_path = Path(path, step.name, parent_type.name)
+        try:
+            value = self._read(step, source)
+            if value is None or value is Undefined:
+                if step.non_null:
+                    raise TypeError(f"Cannot return null for non-nullable field {step.label}.")
+                return None
+            if not self._is_plain(value):
+                return self._complete_generic(step, parent_type, field_path, value)
+            assert step.object_type is not None
+            if step.type_check is not None and not step.type_check(value, None):
+                raise invalid_return_type_error(step.object_type, value, step.details)
+            completed = self._execute_plan(step.plan, step.object_type, value, field_path)
+        except Exception as raw_error:
+            self._field_error(raw_error, step, field_path)
+            return None
+        if isinstance(completed, dict):
+            return completed
+        return self._await_field(completed, step, field_path)
+
+    def _complete_list_field(
+        self, step: Step, parent_type: GraphQLObjectType, source: Any, path: Path | None
+    ) -> Any:
+        """A list-of-objects field: read, then each item completed from the item plan."""
+        field_path = Path(path, step.name, parent_type.name)
+        try:
+            value = self._read(step, source)
+            if value is None or value is Undefined:
+                if step.non_null:
+                    raise TypeError(f"Cannot return null for non-nullable field {step.label}.")
+                return None
+            if type(value) not in (list, tuple):
+                return self._complete_generic(step, parent_type, field_path, value)
+            completed = self._complete_items(step, parent_type, None, field_path, value)
+        except Exception as raw_error:
+            self._field_error(raw_error, step, field_path)
+            return None
+        if isinstance(completed, list):
+            return completed
+        return self._await_field(completed, step, field_path)
+
+    def _field_error(self, raw_error: Exception, step: Step, path: Path) -> None:
+        assert step.return_type is not None
+        self.handle_field_error(raw_error, step.return_type, step.details, path)
+
+    async def _await_field(self, completed: Awaitable[Any], step: Step, path: Path) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self._field_error(raw_error, step, path)
+            return None
+
     def _complete_generic(
-        self,
-        leaf: _Leaf,
-        parent_type: GraphQLObjectType,
-        path: Path,
-        result: Any,
-        position_context: Any,
+        self, step: Step, parent_type: GraphQLObjectType, path: Path, result: Any
     ) -> AwaitableOrValue[Any]:
         """The rest of graphql-core's `execute_field` after the resolver returned `result`."""
-        details = leaf.details
-        return_type = leaf.field_def.type
-        info = self.build_resolve_info(leaf.field_def, [d.node for d in details], parent_type, path)
+        details = step.details
+        assert step.field_def is not None
+        assert step.return_type is not None
+        return_type = step.return_type
+        info = self.build_resolve_info(step.field_def, [d.node for d in details], parent_type, path)
         try:
             if self.is_awaitable(result):
-                return self.complete_awaitable_value(
-                    return_type, details, info, path, result, position_context
-                )
-            completed = self.complete_value(
-                return_type, details, info, path, result, position_context
-            )
+                return self.complete_awaitable_value(return_type, details, info, path, result, None)
+            completed = self.complete_value(return_type, details, info, path, result, None)
             if self.is_awaitable(completed):
 
                 async def await_completed() -> Any:
@@ -263,70 +287,103 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> AwaitableOrValue[list[Any]]:
-        """A list or tuple of plain objects (no `is_type_of`, no `@stream`) is completed item
-        by item straight into the object's fields; anything else as graphql-core does."""
+        """A list or tuple of objects (of a type whose `is_type_of` needs no resolve info, no
+        `@stream`) is completed item by item from the items' plan; anything else as
+        graphql-core does."""
         item_type = return_type.of_type
         object_type = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
         if (
-            type(result) not in (list, tuple)
-            or not is_object_type(object_type)
-            or object_type.is_type_of is not None
+            position_context is not None
+            or type(result) not in (list, tuple)
+            or not isinstance(object_type, GraphQLObjectType)
             or any(d.node.directives for d in field_details_list)
         ):
             return super().complete_list_value(
                 return_type, field_details_list, info, path, result, position_context
             )
-        non_null = item_type is not object_type
-        is_awaitable = self.is_awaitable
-        # what `collect_and_execute_subfields` does per item, with the field set collected once
-        grouped_field_set, new_defer_usages, _forbidden = self.collect_subfields(
-            object_type, field_details_list
-        )
-        execute_fields = self.execute_fields
-        deferring = bool(new_defer_usages) or position_context is not None
+        usable, check = plain_type_check(object_type)
+        plan = self._sub_plan(object_type, field_details_list) if usable else None
+        if plan is None:
+            return super().complete_list_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+        step = Step(info.field_name, field_details_list)
+        step.kind = LIST
+        step.object_type = object_type
+        step.item_type = item_type
+        step.item_non_null = item_type is not object_type
+        step.type_check = check
+        step.plan = plan
+        step.label = f"{info.parent_type.name}.{info.field_name}"
+        return self._complete_items(step, info.parent_type, info, path, result)
 
-        def complete_object(item: Any, item_path: Path) -> Any:
-            if deferring:
-                return self.collect_and_execute_subfields(
-                    object_type, field_details_list, item_path, item, position_context
-                )
-            return execute_fields(object_type, item, item_path, grouped_field_set, None)
-
+    def _complete_items(
+        self,
+        step: Step,
+        parent_type: GraphQLObjectType,
+        info: GraphQLResolveInfo[Any] | None,
+        path: Path,
+        items: list[Any] | tuple[Any, ...],
+    ) -> AwaitableOrValue[list[Any]]:
+        """What graphql-core's `complete_iterable_value` gives for these items; plain objects
+        are executed straight from the plan, anything else item by item as it would be."""
+        object_type = step.object_type
+        item_type = step.item_type
+        assert object_type is not None
+        assert item_type is not None
+        plan = step.plan
+        type_check = step.type_check
+        details = step.details
+        is_plain = self._is_plain
+        execute_plan = self._execute_plan
         completed_results: list[Any] = []
         append = completed_results.append
         awaitable_indices: list[int] = []
         try:
-            for index, item in enumerate(result):
+            for index, item in enumerate(items):
                 item_path = Path(path, index, None)
-                if is_awaitable(item):
+                if is_plain(item):
+                    try:
+                        if type_check is not None and not type_check(item, None):
+                            raise invalid_return_type_error(object_type, item, details)
+                        completed = execute_plan(plan, object_type, item, item_path)
+                    except Exception as raw_error:
+                        self.handle_field_error(raw_error, item_type, details, item_path)
+                        append(None)
+                        continue
+                    if type(completed) is dict:
+                        append(completed)
+                    else:
+                        append(self._await_item(completed, item_type, details, item_path))
+                        awaitable_indices.append(index)
+                    continue
+                if item is None and step.item_non_null:
+                    try:
+                        raise TypeError(f"Cannot return null for non-nullable field {step.label}.")
+                    except TypeError as raw_error:
+                        self.handle_field_error(raw_error, item_type, details, item_path)
+                    append(None)
+                    continue
+                if item is None:
+                    append(None)
+                    continue
+                # anything else: exactly graphql-core's per-item completion
+                if info is None:
+                    assert step.field_def is not None
+                    info = self.build_resolve_info(
+                        step.field_def, [d.node for d in details], parent_type, path
+                    )
+                if self.is_awaitable(item):
                     append(
                         self.complete_awaitable_list_item_value(
-                            item, item_type, field_details_list, info, item_path, position_context
+                            item, item_type, details, info, item_path, None
                         )
                     )
                     awaitable_indices.append(index)
-                    continue
-                try:
-                    if isinstance(item, Exception):
-                        raise item
-                    if item is None or item is Undefined:
-                        if non_null:
-                            raise TypeError(
-                                "Cannot return null for non-nullable field"
-                                f" {info.parent_type}.{info.field_name}."
-                            )
-                        append(None)
-                        continue
-                    completed = complete_object(item, item_path)
-                except Exception as raw_error:
-                    self.handle_field_error(raw_error, item_type, field_details_list, item_path)
-                    append(None)
-                    continue
-                if is_awaitable(completed):
-                    append(self._await_item(completed, item_type, field_details_list, item_path))
+                elif self.complete_list_item_value(
+                    item, completed_results, item_type, details, info, item_path, None
+                ):
                     awaitable_indices.append(index)
-                else:
-                    append(completed)
         except Exception:
             if awaitable_indices:
                 self.settle_in_background([completed_results[i] for i in awaitable_indices])

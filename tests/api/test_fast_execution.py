@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import strawberry
 
 from api.graphql.fast_execution import FastExecutionContext
+from api.graphql.fast_plan import GENERIC, LEAF, LIST, OBJECT, context_resolver
 
 
 @strawberry.enum
@@ -137,8 +138,10 @@ QUERIES = [
 ]
 
 
-def _run(schema: strawberry.Schema, query: str) -> dict[str, Any]:
-    result = asyncio.run(schema.execute(query))
+def _run(
+    schema: strawberry.Schema, query: str, context: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    result = asyncio.run(schema.execute(query, context_value=context))
     errors = sorted((str(e.path), e.message, str(e.locations)) for e in result.errors or [])
     return {"data": result.data, "errors": errors}
 
@@ -167,3 +170,251 @@ def test_the_cases_above_do_produce_errors_and_nulls() -> None:
     strict = _run(fast, QUERIES[3])
     assert strict["data"] == {"holder": {"strict": None}}
     assert _run(fast, QUERIES[4])["data"] == {"holder": {"asyncLeaf": "awaited"}}
+
+
+# Objects and lists of objects completed from the plan, context resolvers, interfaces
+
+
+@strawberry.interface
+class Named:
+    label: str
+
+
+@strawberry.type
+class Part(Named):
+    size: int
+    colour: Colour | None
+    must: str
+
+
+@strawberry.type
+class Other(Named):
+    size: int
+
+
+@strawberry.type
+class Bare:
+    """A type with no interface: graphql-core accepts any object for it."""
+
+    size: int
+    must: str
+
+
+class PartLike:
+    """Not a strawberry type: completed as `Bare` by the generic path as well."""
+
+    def __init__(self, size: Any, must: Any) -> None:
+        self.size = size
+        self.must = must
+
+
+@strawberry.type
+class Box:
+    label: str
+    part: Part | None
+    strict_part: Part
+    parts: list[Part]
+    maybe_parts: list[Part | None] | None
+    bares: list[Bare]
+    inner: Box | None
+    shared: Part | None
+
+
+def _context_part(source: Any, context: dict[str, Any]) -> Any:
+    mode = context["mode"]
+    if mode == "raise":
+        raise LookupError("context resolver failed")
+    if mode == "later":
+
+        async def later() -> Part:
+            await asyncio.sleep(0)
+            return source.strict_box.part
+
+        return later()
+    if mode == "none":
+        return None
+    return source.strict_box.part
+
+
+@strawberry.type
+class Shelf:
+    boxes: list[Box | None]
+    maybe_box: Box | None
+    strict_box: Box
+    generator_parts: list[Part]
+
+    @strawberry.field(metadata=context_resolver(_context_part))
+    async def found(self, info: strawberry.Info) -> Part | None:
+        value = _context_part(self, info.context)
+        return await value if asyncio.iscoroutine(value) else value
+
+    @strawberry.field(metadata=context_resolver(_context_part))
+    async def found_strict(self, info: strawberry.Info) -> Part:
+        value = _context_part(self, info.context)
+        return await value if asyncio.iscoroutine(value) else value
+
+
+def part(i: int, **overrides: Any) -> Part:
+    values: dict[str, Any] = {"label": f"p{i}", "size": i, "colour": Colour.RED, "must": "m"}
+    values.update(overrides)
+    return Part(**values)
+
+
+def box(i: int, **overrides: Any) -> Box:
+    values: dict[str, Any] = {
+        "label": f"b{i}",
+        "part": part(i),
+        "strict_part": part(i + 1),
+        "parts": [part(j) for j in range(3)],
+        "maybe_parts": [part(1), None],
+        "bares": [Bare(size=1, must="m"), PartLike(2, "m")],
+        "inner": None,
+        "shared": None,
+    }
+    values.update(overrides)
+    return Box(**values)
+
+
+class Later:
+    """An awaitable object value: completed after it is awaited, as graphql-core does."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __await__(self) -> Any:
+        yield from asyncio.sleep(0).__await__()
+        return self.value
+
+
+def shelf() -> Shelf:
+    common = part(7)
+    return Shelf(
+        boxes=[
+            box(0, inner=box(10, inner=box(20)), shared=common),
+            box(1, part=None, shared=common),
+            box(2, part=Bare(size=1, must="m")),  # not a Part (nor a Named)
+            box(3, strict_part=None),  # null in a non-null field: the box becomes null
+            box(4, parts=[part(1), None]),  # null in a non-null list item: the box too
+            box(5, maybe_parts=None, bares=[PartLike(None, "m"), PartLike(3, None)]),
+            box(6, part=part(6, must=None), maybe_parts=[part(2, must=None), part(3)]),
+            box(7, parts=(part(4), part(5)), part=Later(part(8))),  # type: ignore[arg-type]
+            box(8, bares=[Bare(size="nan", must="m")]),  # type: ignore[arg-type]
+            box(9, parts=Later([part(9)]), maybe_parts=[ValueError("item")]),  # type: ignore[arg-type,list-item]
+        ],
+        maybe_box=box(11, strict_part=Bare(size=2, must="m")),
+        strict_box=box(12),
+        generator_parts=(part(i) for i in range(2)),  # type: ignore[arg-type]
+    )
+
+
+@strawberry.type
+class ShelfQuery:
+    @strawberry.field
+    def shelf(self) -> Shelf:
+        return shelf()
+
+    @strawberry.field
+    def boxes(self) -> list[Box]:
+        return [b for b in shelf().boxes if b is not None][:3]
+
+    @strawberry.field
+    def named(self) -> list[Named]:
+        return [part(1), Other(label="o", size=2)]
+
+
+PART = "label size colour must"
+BOX = f"""label part {{ {PART} }} strictPart {{ {PART} }} parts {{ {PART} }}
+    maybeParts {{ {PART} }} bares {{ size must }}"""
+OBJECT_QUERIES = [
+    f"{{ shelf {{ boxes {{ {BOX} }} }} }}",
+    f"{{ boxes {{ {BOX} }} }}",
+    f"{{ shelf {{ boxes {{ inner {{ label inner {{ {BOX} }} }} shared {{ __typename {PART} }} }} }} }}",
+    f"{{ shelf {{ maybeBox {{ {BOX} }} strictBox {{ label part {{ {PART} }} }} }} }}",
+    "{ shelf { strictBox { strictPart { label } } maybeBox { strictPart { size } } } }",
+    "{ shelf { generatorParts { label size } } }",
+    """{ shelf { boxes { a: label b: part { c: size d: label } ...B } } }
+    fragment B on Box { parts { ... on Part { colour } ...P } }
+    fragment P on Named { label }""",
+    "{ shelf { boxes { part { label ... on Named { __typename } } } } }",
+    "{ named { __typename label ... on Part { size } ... on Other { size } } }",
+    "{ shelf { boxes { parts @include(if: true) { label } part @skip(if: false) { size } } } }",
+]
+CONTEXT_QUERIES = [
+    "{ shelf { found { label size } } }",
+    "{ shelf { foundStrict { label size } } }",
+    "{ shelf { found { label } foundStrict { size } boxes { label } } }",
+]
+CASES = [(q, "value") for q in OBJECT_QUERIES] + [
+    (q, mode) for q in CONTEXT_QUERIES for mode in ("value", "later", "none", "raise")
+]
+
+
+@pytest.mark.parametrize(("query", "mode"), CASES)
+def test_objects_and_lists_same_answer_as_graphql_core(query: str, mode: str) -> None:
+    stock = strawberry.Schema(query=ShelfQuery)
+    fast = strawberry.Schema(query=ShelfQuery, execution_context_class=FastExecutionContext)
+    expected = _run(stock, query, context={"mode": mode})
+    assert _run(fast, query, context={"mode": mode}) == expected
+
+
+def test_the_object_cases_do_produce_errors_and_nulls() -> None:
+    """Guard against the comparison passing vacuously."""
+    fast = strawberry.Schema(query=ShelfQuery, execution_context_class=FastExecutionContext)
+    answer = _run(fast, OBJECT_QUERIES[0], context={"mode": "value"})
+    boxes = answer["data"]["shelf"]["boxes"]
+    assert boxes[0]["part"]["label"] == "p0"
+    assert boxes[1]["part"] is None
+    assert boxes[2]["part"] is None  # not a Part
+    assert boxes[3] is None  # a null in a non-null field makes the box null
+    assert boxes[4] is None  # so does a null in a non-null list item
+    assert boxes[5] is None  # and a null non-null leaf of an item of a non-null list
+    assert boxes[6]["part"] is None
+    assert boxes[6]["maybeParts"][0] is None
+    assert boxes[6]["maybeParts"][1]["label"] == "p3"
+    assert boxes[7]["part"]["label"] == "p8"  # an awaitable object
+    assert [p["label"] for p in boxes[7]["parts"]] == ["p4", "p5"]  # a tuple
+    assert boxes[8] is None
+    assert boxes[9]["parts"][0]["label"] == "p9"  # an awaitable list
+    assert boxes[9]["maybeParts"] == [None]  # an exception as an item
+    messages = [m for _p, m, _l in answer["errors"]]
+    assert "Expected value of type 'Part' but got: <Bare instance>." in messages
+    assert "Cannot return null for non-nullable field Box.strictPart." in messages
+    assert "Cannot return null for non-nullable field Box.parts." in messages
+    assert "Cannot return null for non-nullable field Part.must." in messages
+    assert "Cannot return null for non-nullable field Bare.size." in messages
+    assert "Int cannot represent non-integer value: 'nan'" in messages
+    assert "item" in messages
+    strict = _run(fast, OBJECT_QUERIES[4], context={"mode": "value"})
+    assert strict["data"] == {
+        "shelf": {"strictBox": {"strictPart": {"label": "p13"}}, "maybeBox": None}
+    }
+    raised = _run(fast, CONTEXT_QUERIES[1], context={"mode": "raise"})
+    assert raised["data"] is None  # Shelf.foundStrict and Query.shelf are both non-null
+    assert raised["errors"][0][1] == "context resolver failed"
+    later = _run(fast, CONTEXT_QUERIES[0], context={"mode": "later"})
+    assert later["data"] == {"shelf": {"found": {"label": "p12", "size": 12}}}
+
+
+class _Recording(FastExecutionContext):
+    """Records each planned step's kind, to show which path the cases above took."""
+
+    seen: ClassVar[set[tuple[str, str, int]]] = set()
+
+    def _plan(self, parent_type: Any, fields: Any) -> Any:
+        plan = super()._plan(parent_type, fields)
+        _Recording.seen.update((parent_type.name, step.name, step.kind) for step in plan)
+        return plan
+
+
+def test_the_object_cases_take_the_planned_steps() -> None:
+    recording = strawberry.Schema(query=ShelfQuery, execution_context_class=_Recording)
+    for query in [*OBJECT_QUERIES, *CONTEXT_QUERIES]:
+        _run(recording, query, context={"mode": "value"})
+    seen = _Recording.seen
+    assert ("Shelf", "boxes", LIST) in seen
+    assert ("Box", "part", OBJECT) in seen
+    assert ("Box", "bares", LIST) in seen
+    assert ("Part", "label", LEAF) in seen
+    assert ("Shelf", "found", OBJECT) in seen  # the context resolver
+    assert ("Box", "parts", GENERIC) in seen  # with a directive
+    assert ("Shelf", "generatorParts", LIST) in seen  # a generator: completed generically
