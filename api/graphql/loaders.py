@@ -1,8 +1,13 @@
-"""Per-request DataLoaders, so that a page of 100 items costs a handful of store queries."""
+"""Per-request DataLoaders, so that a page of 100 items costs a handful of store queries.
+
+A listed page also says which entities its items refer to (`expect`): the first of them asked
+for fetches them all in one query, and every one is then answered at once, without a
+DataLoader round through the event loop for each item."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Iterable, Sequence
+from typing import Any
 
 from strawberry.dataloader import DataLoader
 
@@ -27,10 +32,37 @@ class Loaders:
         self.neighbours: DataLoader[EdgeKey, list[EntityKey]] = DataLoader(
             load_fn=self._load_neighbours
         )
+        self._expected: dict[EntityKey, None] = {}  # referred to by a page, not fetched yet
+        self._known: dict[EntityKey, Stored[Entity] | None] = {}  # fetched for a page
+        # GraphQL objects made from `_known` entities, shared by the items that refer to them
+        self.built: dict[EntityKey, Any] = {}
+
+    def expect(self, keys: Iterable[EntityKey]) -> None:
+        """Note entities a listed page refers to; nothing is fetched until one is asked for."""
+        known = self._known
+        self._expected.update((key, None) for key in keys if key not in known)
+
+    def entity_soon(
+        self, key: EntityKey
+    ) -> Stored[Entity] | Awaitable[Stored[Entity] | None] | None:
+        """The entity at once when a page expected it (with every other expected one, in one
+        query the first time), else through the batching loader."""
+        known = self._known
+        if key in known:
+            return known[key]
+        if key in self._expected:
+            batch = list(self._expected)
+            self._expected.clear()
+            found = self._ledger.get_many(refs=batch)
+            known.update((k, found.get(k)) for k in batch)
+            return known[key]
+        return self.entity.load(key)
 
     async def _load_entities(self, keys: Sequence[EntityKey]) -> list[Stored[Entity] | None]:
-        found = self._ledger.get_many(refs=list(keys))
-        return [found.get(key) for key in keys]
+        known = self._known
+        missing = [key for key in keys if key not in known]
+        found = self._ledger.get_many(refs=missing) if missing else {}
+        return [known[key] if key in known else found.get(key) for key in keys]
 
     async def _load_neighbours(self, keys: Sequence[EdgeKey]) -> list[list[EntityKey]]:
         groups: dict[tuple[str, Direction], list[NodeRef]] = {}

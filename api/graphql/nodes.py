@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Awaitable
 from datetime import date, datetime
 from typing import Any
 
 import strawberry
 
-from api.graphql.context import Info
+from api.graphql.context import Context, Info
 from api.graphql.enums import (
     CollectionMode,
     DataFormat,
@@ -22,6 +23,7 @@ from api.graphql.enums import (
     SharingType,
     UpdateCycle,
 )
+from api.graphql.fast_plan import context_resolver
 from catalog import model
 from catalog.model import Kind
 from catalog.relations import Rel
@@ -88,13 +90,38 @@ async def _neighbours(
     return [to_node(s) for s in await info.context.loaders.many(keys)]
 
 
+def _owner(source: Owned, context: Context) -> Awaitable[Department | None] | Department | None:
+    """The owning department: at once when its page already knows it (see
+    `Loaders.expect`), else through the batching loader. Items of one owner share its
+    object."""
+    key = (Kind.DEPARTMENT, source.department_code)
+    built = context.loaders.built
+    if key in built:
+        node: Department | None = built[key]
+        return node
+    found = context.loaders.entity_soon(key)
+    if isinstance(found, Awaitable):
+        return _later_node(found)
+    node = built[key] = None if found is None else to_node(found)
+    return node
+
+
+async def _later_node(found: Awaitable[model.Stored[Any] | None]) -> Any:
+    stored = await found
+    return None if stored is None else to_node(stored)
+
+
 @strawberry.interface(description="A resource maintained by one department.")
 class Owned(Resource):
     department_code: str
 
-    @strawberry.field(description="The department that maintains it (提供方 / 责任部门).")
+    @strawberry.field(
+        description="The department that maintains it (提供方 / 责任部门).",
+        metadata=context_resolver(_owner),
+    )
     async def department(self, info: Info) -> Department | None:
-        return await _one(info, Kind.DEPARTMENT, self.department_code)
+        found = _owner(self, info.context)
+        return await found if isinstance(found, Awaitable) else found
 
 
 @strawberry.type(description="部门: a government body, identified by its 统一社会信用代码.")

@@ -95,12 +95,22 @@ def _filter(value: CommonFilter | None) -> ListFilter:
     return ListFilter(department=value.department, equals=equals, name_contains=value.name_contains)
 
 
+def _expect_owners(info: Info, entities: list[Any]) -> None:
+    """Let the page's owners be fetched together when the first is asked for."""
+    info.context.loaders.expect(
+        (Kind.DEPARTMENT, code)
+        for e in entities
+        if isinstance(code := getattr(e, "department", None), str) and code
+    )
+
+
 def _list(
     info: Info, kind: Kind, filter: CommonFilter | None, first: int, after: str | None
 ) -> Connection[Any]:
     ledger = info.context.ledger
     flt = _filter(filter)
     page = ledger.page(kind=kind, filter=flt, after=decode_cursor(after), first=check_first(first))
+    _expect_owners(info, [s.entity for s in page.items])
     return connection(
         [(encode_cursor(s.entity.code), to_node(s)) for s in page.items],
         has_next=page.has_next,
@@ -265,6 +275,7 @@ class Query:
         found = info.context.ledger.search(
             text=text, kinds=wanted, first=min(offset + check_first(first) + 1, MAX_PAGE * 10)
         )
+        _expect_owners(info, [s.entity for s in found[offset : offset + first]])
         return offset_connection([to_node(s) for s in found], first=first, after=after)
 
     @strawberry.field(

@@ -86,3 +86,16 @@ async def test_store_round_trips_do_not_grow_with_page_size(
         assert len(r.json()["data"]["datasets"]["edges"]) == n
         totals.append(sum(store.calls.values()))
     assert totals[0] == totals[1] <= 6, totals
+
+
+async def test_a_page_fetches_its_owners_in_one_query_only_when_asked(
+    counted: tuple[httpx.AsyncClient, CountingStore],
+) -> None:
+    client, store = counted
+    with_owner = "{ datasets(first: 50) { edges { node { code department { name } } } } }"
+    without = "{ datasets(first: 50) { edges { node { code } } } }"
+    for query, owner_queries in ((with_owner, 1), (without, 0)):
+        store.calls.clear()
+        r = await client.post("/graphql", json={"query": query})
+        assert "errors" not in r.json()
+        assert store.calls == Counter(find_nodes=1, get_nodes=owner_queries), store.calls
