@@ -40,13 +40,13 @@ neighbourhoods are larger for early datasets, which every later window and feed 
 
 from __future__ import annotations
 
-import gc
 import itertools
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from catalog.codes import make_uscc
+from catalog.collector import collector_paused
 from catalog.model import (
     CertificateType,
     CollectionMode,
@@ -1347,9 +1347,7 @@ def generate_ledger(*, seed: int, size: LedgerSize) -> GeneratedLedger:
     entities: list[Entity] = []
     # Hundreds of thousands of small immutable objects and no reference cycles: the cyclic
     # collector would only re-scan them over and over (about 15 % of the run time).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         entities += b.departments()
         entities += b.components_()
         entities += b.systems()
@@ -1359,7 +1357,4 @@ def generate_ledger(*, seed: int, size: LedgerSize) -> GeneratedLedger:
         entities += b.certificate_types()
         entities += b.matters()
         entities += b.one_things()
-    finally:
-        if collecting:
-            gc.enable()
     return GeneratedLedger(entities=entities, derivations=derivations)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from catalog.collector import collector_paused
 from catalog.lineage import Lineage
 from catalog.mapping import from_props, to_props
 from catalog.model import (
@@ -352,8 +353,9 @@ class Ledger:
             )
         for entity in entities:
             self._authorize(principal, entity)
-        self._validate(entities, indexed=True)
-        self._store.apply(changes=self._changes(entities, principal, expect_version=None))
+        with collector_paused():
+            self._validate(entities, indexed=True)
+            self._store.apply(changes=self._changes(entities, principal, expect_version=None))
         return len(entities)
 
     def _check_dependants(self, principal: Principal, code: str, *, force: bool) -> None:
