@@ -314,7 +314,7 @@ async def test_calls_on_an_event_loop_are_each_written_before_answering(services
         )
 
     calls = services.calls
-    before = calls.committer.writes
+    before, commits_before = calls.committer.writes, calls.committer.commits
     results = await asyncio.gather(
         *(
             calls.call_async(principal=world.integrator, request=request(code))
@@ -325,4 +325,6 @@ async def test_calls_on_an_event_loop_are_each_written_before_answering(services
     assert len(released) == 6  # one for the shared code, five fresh ones: the quota
     assert sum(isinstance(r, Released) for r in results[:3]) == 1
     assert calls.committer.writes - before == len(results)  # every answer was written first
+    # calls that were ready together are committed together (one commit, not twelve)
+    assert calls.committer.commits - commits_before == 1
     assert services.audit.verify().ok
