@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from access.policy import PolicyUnavailable
+from api.call_route import calls_route
 from api.checkpointer import checkpoints_every
 from api.dcat_routes import dcat_route
 from api.graphql.context import Context
@@ -197,6 +198,7 @@ def create_app(services: Services) -> ASGIApp:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             *page_routes(),
             openlineage_route(services),
+            calls_route(services),
             dcat_route(lambda: services.ledger),
             *trust_routes(services),
         ],
