@@ -57,7 +57,8 @@ def timed(fn: Callable[[], object], n: int) -> dict[str, float]:
 
 
 def loadgen() -> str:
-    if not LOADGEN_BIN.exists():
+    source = LOADGEN_SRC / "main.go"
+    if not LOADGEN_BIN.exists() or LOADGEN_BIN.stat().st_mtime < source.stat().st_mtime:
         LOADGEN_BIN.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["go", "build", "-o", str(LOADGEN_BIN), "."], cwd=LOADGEN_SRC, check=True)
     return str(LOADGEN_BIN)
@@ -327,11 +328,14 @@ def http(world: World, n: int, workers: int, concurrency: int, port: int) -> dic
         with tempfile.TemporaryDirectory() as tmp:
             bodies = Path(tmp) / "bodies.jsonl"
 
-            def run(lines: list[str], url: str, expect: str) -> dict[str, Any]:
+            def run(
+                lines: list[str], url: str, expect: str, method: str = "POST"
+            ) -> dict[str, Any]:
                 bodies.write_text("\n".join(lines) + "\n")
                 done = subprocess.run(
                     [tool, "-url", url, "-token", world.tokens["integrator"], "-bodies",
-                     str(bodies), "-concurrency", str(concurrency), "-expect", expect],
+                     str(bodies), "-concurrency", str(concurrency), "-expect", expect,
+                     "-method", method],
                     capture_output=True, text=True, check=True,
                 )  # fmt: skip
                 return dict(json.loads(done.stdout))
@@ -350,15 +354,25 @@ def http(world: World, n: int, workers: int, concurrency: int, port: int) -> dic
             enterprise = [
                 json.dumps({"query": CALL, "variables": {"i": _input(world.request(None))}})
             ] * n
+            rest = f"http://127.0.0.1:{port}/api/v1/elicenses/calls"
+            rest_personal = [
+                json.dumps(_input(world.request(code)), ensure_ascii=False)
+                for code in world.codes(n)
+            ]
+            rest_enterprise = [json.dumps(_input(world.request(None)), ensure_ascii=False)] * n
             trivial = [json.dumps({"query": "{ me { role } }"})] * n
             run(trivial[: min(200, n)], graphql, "role")  # warm-up
             return {
                 "workers": workers,
                 "concurrency": concurrency,
+                "rest_personal_with_consent": run(rest_personal, rest, '"jws"'),
+                "rest_enterprise": run(rest_enterprise, rest, '"jws"'),
                 "personal_with_consent": run(personal, graphql, "LicensedResponse"),
                 "enterprise": run(enterprise, graphql, "LicensedResponse"),
                 "lower_bound_trivial_graphql": run(trivial, graphql, "role"),
-                "lower_bound_healthz": run(["{}"] * n, f"http://127.0.0.1:{port}/healthz", "ok"),
+                "lower_bound_healthz": run(
+                    ["-"] * n, f"http://127.0.0.1:{port}/healthz", "ok", "GET"
+                ),
             }
     finally:
         server.terminate()
@@ -382,6 +396,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--no-http", action="store_true")
+    parser.add_argument("--only-http", action="store_true", help="skip the in-process parts")
     args = parser.parse_args()
     port = free_port()
     data = Path(tempfile.mkdtemp(prefix="irs-bench-calls-"))
@@ -391,11 +406,13 @@ def main() -> None:
             "benchmark": "licensed_calls",
             "backend": "embedded (SQLite graph + SQLite records, in-process policy)",
             "durability": "SQLite WAL, synchronous=FULL; audit record committed before release",
-            "in_process": in_process(world, args.calls // 2),
-            "steps_alone": steps(world, min(args.calls // 2, 500)),
-            "audit_overhead": audit_overhead(world, min(args.calls // 2, 500)),
-            "concurrent_in_process": concurrent(world, args.calls // 2, 8),
+            "load_average_before": os.getloadavg()[0],
         }
+        if not args.only_http:
+            report["in_process"] = in_process(world, args.calls // 2)
+            report["steps_alone"] = steps(world, min(args.calls // 2, 500))
+            report["audit_overhead"] = audit_overhead(world, min(args.calls // 2, 500))
+            report["concurrent_in_process"] = concurrent(world, args.calls // 2, 8)
         if not args.no_http:
             report["http"] = http(world, args.calls, args.workers, args.concurrency, port)
             report["target_http_calls_per_s"] = 1000
