@@ -188,3 +188,27 @@ def test_ranks_running_out_and_a_short_log_rebuild_the_copy(
     same()
     for store in (cached, other, plain):
         store.close()
+
+
+def test_ranks_spread_over_dict_slots(tmp_path: Path) -> None:
+    """Ranks key the copy's dicts, which pick a slot by an int's low bits: ranks that share
+    their low bits (multiples of a power of two) would all probe the same slots."""
+    store = SqliteGraphStore(tmp_path / "g.db")
+    chain = [NodeRef("Dataset", f"S-{i:04d}") for i in range(1000)]
+    store.apply(
+        changes=ChangeSet(
+            nodes=[NodeWrite(r, {}, None, "", "t") for r in chain],
+            edges=[
+                EdgeReplace(chain[i], "DERIVED_FROM", [EdgeTarget(chain[i + 1])])
+                for i in range(len(chain) - 1)
+            ],
+        )
+    )
+    walked = store.traverse(
+        start=chain[0], types=("DERIVED_FROM",), direction=Direction.OUT, depth=3, limit=10
+    )
+    assert len(walked.nodes) == 4
+    assert store._walks is not None
+    ranks = list(store._walks._rank.values())
+    assert len({r & 1023 for r in ranks}) > 900
+    store.close()
