@@ -101,17 +101,18 @@ class Lineage:
         as_of: datetime | None = None,
         limit: int = MAX_NODES,
     ) -> LineageGraph:
-        """Upstream and/or downstream of `root` to `depth` hops, as of a time."""
+        """Upstream and/or downstream of `root` to `depth` hops, as of a time.
+
+        One direction is the store's walk as it comes (its edges are already sorted and
+        distinct); BOTH merges the two walks. A root the store does not hold walks to nothing
+        at all, which is how it is found missing (no separate look-up)."""
         check_depth(depth)
-        self._require(root)
-        nodes: dict[NodeRef, int] = {root: 0}
-        edges: dict[tuple[NodeRef, str, NodeRef, str], Edge] = {}
-        truncated = False
         ways = (
             [LineageDirection.UPSTREAM, LineageDirection.DOWNSTREAM]
             if direction is LineageDirection.BOTH
             else [direction]
         )
+        walks = []
         for way in ways:
             walk = self._store.traverse(
                 start=root,
@@ -122,12 +123,27 @@ class Lineage:
                 limit=limit,
                 as_of=as_of_text(as_of),
             )
+            if not walk.nodes:
+                raise NotFound(
+                    KIND_LABEL_ZH.get(Kind(root.label), root.label), root.code, path="id"
+                )
+            walks.append((way, walk))
+        if len(walks) == 1:
+            way, walk = walks[0]
+            if way is LineageDirection.UPSTREAM:
+                nodes = {node: -distance for node, distance in walk.nodes.items()}
+            else:
+                nodes = dict(walk.nodes)
+            return LineageGraph(root, nodes, list(walk.edges), walk.truncated, limit)
+        nodes = {root: 0}
+        edges: dict[tuple[NodeRef, str, NodeRef, str], Edge] = {}
+        for way, walk in walks:
             sign = -1 if way is LineageDirection.UPSTREAM else 1
             for node, distance in walk.nodes.items():
                 nodes.setdefault(node, sign * distance)
             for e in walk.edges:
                 edges[(e.source, e.type, e.target, e.key)] = e
-            truncated = truncated or walk.truncated
+        truncated = any(walk.truncated for _way, walk in walks)
         return LineageGraph(root, nodes, [edges[k] for k in sorted(edges)], truncated, limit)
 
     def path(

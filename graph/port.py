@@ -203,6 +203,8 @@ class GraphStore(Protocol):
         system that PRODUCES a dataset). Cycles are walked once. With
         `as_of` (an RFC 3339 time) only edges whose `since`/`until` props contain it count.
         Stops after `limit` nodes (start excluded) and says so. Reads one consistent snapshot.
+        Edges come sorted by (source, type, target, key); a start the store does not hold
+        gives no nodes at all.
         """
         ...
 

@@ -24,6 +24,7 @@ from catalog.model import (
 from catalog.principal import SYSTEM_PRINCIPAL, Principal, Role
 from catalog.problems import Conflict, Forbidden, NotFound, ValidationFailed
 from catalog.relations import ref
+from graph.port import Edge, NodeRef
 from graph.sqlite_store import SqliteGraphStore
 from tests.factories import GAJ, SCJG, small_ledger
 
@@ -83,6 +84,26 @@ def test_upstream_and_downstream_with_signed_depths(ledger: Ledger) -> None:
     )
     assert edge.props["job"] == "etl-a"
     assert edge.props["fields"] == [{"source": "企业名称", "target": "企业名称"}]
+
+
+def ids(e: Edge) -> tuple[NodeRef, str, NodeRef, str]:
+    return (e.source, e.type, e.target, e.key)
+
+
+def test_one_direction_is_the_store_walk_with_signed_depths(ledger: Ledger) -> None:
+    root = ref(Kind.DATASET, "DS-A")
+    both = lineage(ledger).graph(root=root, direction=LineageDirection.BOTH, depth=3)
+    for direction, sign in ((LineageDirection.UPSTREAM, -1), (LineageDirection.DOWNSTREAM, 1)):
+        g = lineage(ledger).graph(root=root, direction=direction, depth=3)
+        assert g.nodes == {n: d for n, d in both.nodes.items() if d * sign >= 0}
+        assert g.edges == sorted(g.edges, key=ids)
+        assert [e for e in both.edges if ids(e) in {ids(f) for f in g.edges}] == g.edges
+        assert not g.truncated
+        with pytest.raises(NotFound):
+            lineage(ledger).graph(root=ref(Kind.DATASET, "DS-NONE"), direction=direction, depth=2)
+    up = lineage(ledger).graph(root=root, direction=LineageDirection.UPSTREAM, depth=3)
+    down = lineage(ledger).graph(root=root, direction=LineageDirection.DOWNSTREAM, depth=3)
+    assert {ids(e) for e in [*up.edges, *down.edges]} == {ids(e) for e in both.edges}
 
 
 def test_as_of_hides_edges_not_yet_observed(ledger: Ledger) -> None:
