@@ -16,6 +16,7 @@ exception value, an object that is not a strawberry type, an unknown scalar) is 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable
 from typing import Any
 
@@ -82,15 +83,19 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return self._plan(object_type, grouped_field_set)
 
     def _is_plain(self, value: Any) -> bool:
-        """Whether `value` is an instance of a strawberry type that is not awaitable."""
+        """Whether `value` is of a class whose instances graphql-core would complete by just
+        executing the selection on them: a strawberry type or another dataclass, neither an
+        exception nor awaitable, with ordinary attribute access."""
         cls = type(value)
         plain = self._plain_classes.get(cls)
         if plain is None:
             plain = (
-                hasattr(cls, "__strawberry_definition__")
+                (hasattr(cls, "__strawberry_definition__") or dataclasses.is_dataclass(cls))
                 and not isinstance(value, BaseException)
                 and not self.is_awaitable(value)
                 and not hasattr(cls, "__await__")
+                and not hasattr(cls, "__getattr__")
+                and cls.__getattribute__ is object.__getattribute__
             )
             self._plain_classes[cls] = plain
         return plain

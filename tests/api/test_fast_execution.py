@@ -4,6 +4,7 @@ data, errors (message, path, locations) and null propagation, for plain and unus
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 from typing import Any, ClassVar
 
@@ -200,6 +201,14 @@ class Bare:
     must: str
 
 
+@dataclasses.dataclass(frozen=True)
+class BareRecord:
+    """A plain dataclass served as `Bare` (as domain records are): completed from the plan."""
+
+    size: Any
+    must: Any
+
+
 class PartLike:
     """Not a strawberry type: completed as `Bare` by the generic path as well."""
 
@@ -267,7 +276,7 @@ def box(i: int, **overrides: Any) -> Box:
         "strict_part": part(i + 1),
         "parts": [part(j) for j in range(3)],
         "maybe_parts": [part(1), None],
-        "bares": [Bare(size=1, must="m"), PartLike(2, "m")],
+        "bares": [Bare(size=1, must="m"), PartLike(2, "m"), BareRecord(3, "m")],
         "inner": None,
         "shared": None,
     }
@@ -300,6 +309,7 @@ def shelf() -> Shelf:
             box(7, parts=(part(4), part(5)), part=Later(part(8))),  # type: ignore[arg-type]
             box(8, bares=[Bare(size="nan", must="m")]),  # type: ignore[arg-type]
             box(9, parts=Later([part(9)]), maybe_parts=[ValueError("item")]),  # type: ignore[arg-type,list-item]
+            box(13, bares=[BareRecord(4, None)]),
         ],
         maybe_box=box(11, strict_part=Bare(size=2, must="m")),
         strict_box=box(12),
@@ -384,6 +394,8 @@ def test_the_object_cases_do_produce_errors_and_nulls() -> None:
     assert "Cannot return null for non-nullable field Bare.size." in messages
     assert "Int cannot represent non-integer value: 'nan'" in messages
     assert "item" in messages
+    assert boxes[10] is None  # a plain dataclass item with a null non-null leaf
+    assert boxes[0]["bares"][2] == {"size": 3, "must": "m"}
     strict = _run(fast, OBJECT_QUERIES[4], context={"mode": "value"})
     assert strict["data"] == {
         "shelf": {"strictBox": {"strictPart": {"label": "p13"}}, "maybeBox": None}
