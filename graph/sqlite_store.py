@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -184,18 +184,10 @@ def _json(value: Any) -> str:
 
 
 def _edge_json(props: Mapping[str, Any]) -> str:
-    """Edge props are few and repetitive ({} or {"sensitive": false}); encode each shape once."""
+    """Edge props as JSON text with sorted keys ({} for none)."""
     if not props:
         return "{}"
-    try:
-        return _edge_json_cached(tuple(sorted(props.items())))
-    except TypeError:  # unhashable values
-        return _json(props)
-
-
-@lru_cache(maxsize=4096)
-def _edge_json_cached(items: tuple[tuple[str, Any], ...]) -> str:
-    return _json(dict(items))
+    return orjson.dumps(props, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def _edge_key(row: tuple[int, str, int, str, str]) -> tuple[int, str, int, str]:
@@ -334,13 +326,19 @@ class SqliteGraphStore:
                 if (near, replace.type, outgoing) in given:
                     flush()
                 (deletes_out if outgoing else deletes_in).append((near, replace.type))
-            for target in replace.targets:
-                far = ids.get(target.target) or self._require_id(db, target.target)
-                touched.add(far)
-                src, dst = (near, far) if outgoing else (far, near)
-                inserts.append((src, replace.type, dst, target.key, _edge_json(target.props)))
-                given.add((src, replace.type, True))
-                given.add((dst, replace.type, False))
+            if not replace.targets:
+                continue
+            type_ = replace.type
+            fars = [ids.get(t.target) or self._require_id(db, t.target) for t in replace.targets]
+            touched.update(fars)
+            keys = [t.key for t in replace.targets]
+            props = [_edge_json(t.props) for t in replace.targets]
+            given.add((near, type_, outgoing))
+            given.update(zip(fars, repeat(type_), repeat(not outgoing)))
+            if outgoing:
+                inserts.extend(zip(repeat(near), repeat(type_), fars, keys, props))
+            else:
+                inserts.extend(zip(fars, repeat(type_), repeat(near), keys, props))
         flush()
         log_changes(db, touched)
 
