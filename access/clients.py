@@ -10,6 +10,8 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
@@ -47,11 +49,29 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-class ClientRegistry:
-    """Creates clients and turns bearer tokens into principals."""
+AUTH_CACHE_SECONDS: Final = 2.0
+AUTH_CACHE_ENTRIES: Final = 4096
 
-    def __init__(self, *, engine: Engine) -> None:
+
+class ClientRegistry:
+    """Creates clients and turns bearer tokens into principals.
+
+    A token found valid is remembered for `cache_seconds` (2 s), so a busy integrator's
+    requests skip the lookup: a revocation takes effect at once in the process that revokes
+    and within `cache_seconds` in the others (other workers, other replicas). Only valid
+    tokens are remembered, under their SHA-256, never the token itself."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        cache_seconds: float = AUTH_CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._engine = engine
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+        self._valid: dict[str, tuple[float, Principal]] = {}
 
     def create(
         self,
@@ -93,10 +113,25 @@ class ClientRegistry:
             session.add(row)
             session.commit()
             session.refresh(row)
-            return IssuedToken(ClientPublic.model_validate(row), token)
+            issued = IssuedToken(ClientPublic.model_validate(row), token)
+        self._valid.clear()  # a re-created client's old token must stop working here at once
+        return issued
 
     def authenticate(self, token: str) -> Principal | None:
         """The principal of a valid, unrevoked token; None otherwise."""
+        key = hashlib.sha256(token.encode()).hexdigest()
+        now = self._clock()
+        remembered = self._valid.get(key)
+        if remembered is not None and remembered[0] > now:
+            return remembered[1]
+        principal = self._look_up(token)
+        if principal is not None and self._cache_seconds > 0:
+            if len(self._valid) >= AUTH_CACHE_ENTRIES:
+                self._valid.clear()
+            self._valid[key] = (now + self._cache_seconds, principal)
+        return principal
+
+    def _look_up(self, token: str) -> Principal | None:
         match = _TOKEN.match(token)
         if match is None:
             return None
@@ -127,4 +162,5 @@ class ClientRegistry:
             row.revoked_at = datetime.now(UTC)
             session.add(row)
             session.commit()
-            return True
+        self._valid.clear()
+        return True

@@ -123,7 +123,7 @@ def clients_revoke(client_id: str) -> None:
     if not found:
         typer.echo(f"no client {client_id}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"client {client_id} revoked")
+    typer.echo(f"client {client_id} revoked (running servers refuse it within 2 s)")
 
 
 @app.command("demo-load")
