@@ -22,7 +22,7 @@ import bisect
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from types import MappingProxyType
@@ -31,7 +31,7 @@ from typing import Any, cast
 import orjson
 
 from graph.port import Edge, NodeRef, Traversal
-from graph.walk import Raw, valid_at, walk
+from graph.walk import valid_at
 
 META_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS graph_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
@@ -110,7 +110,6 @@ class _Adjacency:
     extra: dict[int, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     extra_out: set[int] = field(default_factory=set)  # src ranks with an extra pair
     extra_into: set[int] = field(default_factory=set)  # dst ranks with an extra pair
-    multi: int = 0  # edges beyond one per pair, summed (bounds a hop's edge count)
 
 
 class WalkCache:
@@ -209,10 +208,8 @@ class WalkCache:
 
     @staticmethod
     def _forget(adj: _Adjacency, pair: int) -> None:
-        keys = adj.extra.pop(pair, None)
-        if keys is not None:
-            adj.multi -= len(keys) - 1
-            # extra_out / extra_into only make walks look closer; they are rebuilt on reload
+        adj.extra.pop(pair, None)
+        # extra_out / extra_into only make walks look closer; they are rebuilt on reload
 
     def _add(self, db: sqlite3.Connection, rows: Rows) -> None:
         """Add edges (none of which is cached yet; rows ordered by src, type, dst, key),
@@ -255,7 +252,6 @@ class WalkCache:
             adj.extra[(s << _RANK_BITS) | d] = tuple(keys)
             adj.extra_out.add(s)
             adj.extra_into.add(d)
-            adj.multi += len(keys) - 1
         for typ, adj in self._types.items():
             for table, new in ((adj.out, outs[typ]), (adj.into, ins[typ])):
                 for near, fars in new.items():
@@ -310,24 +306,14 @@ class WalkCache:
         shift = _RANK_BITS + tbits
         ways = [(True, t, self._types[t], kinds.index(t)) for t in out_types]
         ways += [(False, t, self._types[t], kinds.index(t)) for t in in_types]
-        multi = sum(self._types[t].multi for t in kinds)
         level_of: dict[int, int] = {begin: 0}
         used: list[int] = []
         frontier = [begin]
+        truncated = False
         for level in range(1, depth + 1):
             if not frontier:
                 break
-            if limit >= len(self._rank):  # cannot be cut: every ranked node fits
-                bound = 0
-            else:
-                bound = multi + sum(
-                    len(table.get(n, ()))
-                    for fwd, _t, adj, _i in ways
-                    for table in (adj.out if fwd else adj.into,)
-                    for n in frontier
-                )
-            if len(level_of) - 1 + bound > limit:  # may be cut: take the exact, ordered walk
-                return self._exact(begin, start, ways, depth, limit, as_of)
+            mark = len(used)
             following: list[int] = []
             for fwd, _t, adj, ti in ways:
                 table = adj.out if fwd else adj.into
@@ -354,11 +340,15 @@ class WalkCache:
                                 level_of[far] = level
                                 following.append(far)
                             used.append((far << shift) | low)
+            if len(level_of) - 1 > limit:  # this hop reached too many: cut it back
+                self._cut(level_of, following, used, mark, limit, shift)
+                truncated = True
+                break
             frontier = following
         if set(out_types) & set(in_types):  # an edge may have been reached from both ends
             used = list(set(used))
         used.sort()
-        return self._answer(start, level_of, used, kinds, tbits, as_of)
+        return self._answer(start, level_of, used, kinds, tbits, as_of, truncated)
 
     @staticmethod
     def _holds(adj: _Adjacency, fwd: bool, near: int, far: int, as_of: str) -> bool:
@@ -374,6 +364,7 @@ class WalkCache:
         kinds: list[str],
         tbits: int,
         as_of: str | None,
+        truncated: bool,
     ) -> Traversal:
         ref = dict(zip(level_of, map(self._ref.__getitem__, level_of), strict=True))
         shift = _RANK_BITS + tbits
@@ -411,33 +402,26 @@ class WalkCache:
         return Traversal(
             nodes=dict(zip(ref.values(), level_of.values(), strict=True)),
             edges=edges,
-            truncated=False,
+            truncated=truncated,
         )
 
-    def _exact(
-        self,
-        begin: int,
-        start: NodeRef,
-        ways: list[tuple[bool, str, _Adjacency, int]],
-        depth: int,
+    @staticmethod
+    def _cut(
+        level_of: dict[int, int],
+        following: list[int],
+        used: list[int],
+        mark: int,
         limit: int,
-        as_of: str | None,
-    ) -> Traversal:
-        """The shared reference walk (`graph.walk`) over the copy: for walks that may be cut."""
-
-        def hop(frontier: Sequence[int]) -> Iterator[tuple[bool, Raw[int]]]:
-            for fwd, typ, adj, _i in ways:
-                table = adj.out if fwd else adj.into
-                for near in frontier:
-                    for far in table.get(near, ()):
-                        src, dst = (near, far) if fwd else (far, near)
-                        for key, raw in adj.extra.get((src << _RANK_BITS) | dst, _PLAIN):
-                            yield fwd, (src, dst, typ, key, raw)
-
-        def resolve(ranks: set[int]) -> Mapping[int, NodeRef]:
-            return {r: self._ref[r] for r in ranks}
-
-        return walk(begin, start, hop, resolve, _props, depth=depth, limit=limit, as_of=as_of)
+        shift: int,
+    ) -> None:
+        """Cut the last hop back to `limit` nodes the way the shared walk (`graph.walk`) does:
+        its new nodes are taken in ref order (rank order) while there is room, and of its edges
+        (`used` from `mark` on) those that reach a node left out are dropped."""
+        room = limit - (len(level_of) - 1 - len(following))
+        for far in sorted(following)[room:]:
+            del level_of[far]
+        kept = level_of.keys()
+        used[mark:] = [k for k in used[mark:] if k >> shift in kept and k & _RANK_MASK in kept]
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
