@@ -32,6 +32,7 @@ from graphql.execution.executor import invalid_return_type_error
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from api.graphql.fast_leaves import LeafReader, compile_leaves
 from api.graphql.fast_plan import GENERIC, LEAF, LIST, OBJECT, Step, classify, plain_type_check
 
 _MIN_INT, _MAX_INT = -(2**31), 2**31 - 1
@@ -48,6 +49,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._plans: dict[int, tuple[GraphQLObjectType, GroupedFieldSet, list[Step]]] = {}
         # classes whose instances are completed directly: strawberry types, not awaitable
         self._plain_classes: dict[type, bool] = {}
+        self._leaf_readers: dict[int, LeafReader | None] = {}
 
     # planning
 
@@ -68,6 +70,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     step.kind = GENERIC
                 else:
                     step.plan = sub_plan
+                    step.leaves = self._leaf_reader(sub_plan)
             plan.append(step)
         return plan
 
@@ -81,6 +84,13 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if new_defer_usages:
             return None
         return self._plan(object_type, grouped_field_set)
+
+    def _leaf_reader(self, plan: list[Step]) -> LeafReader | None:
+        """The compiled reader of a plan of plain leaves, made once per plan."""
+        key = id(plan)  # plans stay alive in `_plans`, so the id stays theirs
+        if key not in self._leaf_readers:
+            self._leaf_readers[key] = compile_leaves(plan)
+        return self._leaf_readers[key]
 
     def _is_plain(self, value: Any) -> bool:
         """Whether `value` is of a class whose instances graphql-core would complete by just
@@ -128,8 +138,23 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             for step in plan:
                 kind = step.kind
-                if kind == LEAF:
-                    value = self._complete_leaf(step, parent_type, source, path)
+                if kind == LEAF:  # the common cases inline; the rest in `_finish_leaf`
+                    try:
+                        value = getattr(source, step.attr)
+                    except Exception as raw_error:
+                        self._field_error(raw_error, step, Path(path, step.name, parent_type.name))
+                        results[step.name] = None
+                        continue
+                    cls = type(value)
+                    if cls is step.plain_type:
+                        results[step.name] = value
+                        continue
+                    if cls is step.enum_type:
+                        name = step.enum_names.get(value)
+                        if name is not None:
+                            results[step.name] = name
+                            continue
+                    value = self._finish_leaf(step, parent_type, path, value)
                 elif kind == OBJECT:
                     value = self._complete_object_field(step, parent_type, source, path)
                 elif kind == LIST:
@@ -166,12 +191,12 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return step.resolve(source, self.context_value)
         return getattr(source, step.attr)
 
-    def _complete_leaf(
-        self, step: Step, parent_type: GraphQLObjectType, source: Any, path: Path | None
+    def _finish_leaf(
+        self, step: Step, parent_type: GraphQLObjectType, path: Path | None, value: Any
     ) -> Any:
-        """The value graphql-core's `execute_field` would give a plain leaf field."""
+        """The value graphql-core's `execute_field` would give a plain leaf field that read
+        `value`."""
         try:
-            value = getattr(source, step.attr)
             kind = step.leaf_kind
             cls = type(value)
             if value is None:
@@ -184,12 +209,10 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 or (kind == 3 and cls is int and _MIN_INT <= value <= _MAX_INT)
             ):
                 return value
-            if kind == 4 and cls is step.wrapped:
-                name = step.enum_names.get(value)
-                if name is None:
-                    assert step.leaf is not None
-                    name = self.complete_leaf_value(step.leaf, value)
-                    step.enum_names[value] = name
+            if kind == 4 and cls is step.enum_type:
+                assert step.leaf is not None
+                name = self.complete_leaf_value(step.leaf, value)
+                step.enum_names[value] = name
                 return name
         except Exception as raw_error:
             self._field_error(raw_error, step, Path(path, step.name, parent_type.name))
@@ -215,6 +238,10 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             assert step.object_type is not None
             if step.type_check is not None and not step.type_check(value, None):
                 raise invalid_return_type_error(step.object_type, value, step.details)
+            if step.leaves is not None:
+                done = step.leaves(value)
+                if done is not None:
+                    return done
             completed = self._execute_plan(step.plan, step.object_type, value, field_path)
         except Exception as raw_error:
             self._field_error(raw_error, step, field_path)
@@ -319,6 +346,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         step.item_non_null = item_type is not object_type
         step.type_check = check
         step.plan = plan
+        step.leaves = self._leaf_reader(plan)
         step.label = f"{info.parent_type.name}.{info.field_name}"
         return self._complete_items(step, info.parent_type, info, path, result)
 
@@ -337,8 +365,10 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         assert object_type is not None
         assert item_type is not None
         plan = step.plan
+        leaves = step.leaves
         type_check = step.type_check
         details = step.details
+        plain_classes = self._plain_classes
         is_plain = self._is_plain
         execute_plan = self._execute_plan
         completed_results: list[Any] = []
@@ -347,10 +377,18 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             for index, item in enumerate(items):
                 item_path = Path(path, index, None)
-                if is_plain(item):
+                plain = plain_classes.get(type(item))
+                if plain is None:
+                    plain = is_plain(item)
+                if plain:
                     try:
                         if type_check is not None and not type_check(item, None):
                             raise invalid_return_type_error(object_type, item, details)
+                        if leaves is not None:
+                            done = leaves(item)
+                            if done is not None:
+                                append(done)
+                                continue
                         completed = execute_plan(plan, object_type, item, item_path)
                     except Exception as raw_error:
                         self.handle_field_error(raw_error, item_type, details, item_path)

@@ -50,6 +50,11 @@ _STR_TYPES = (GraphQLString, GraphQLID)
 
 GENERIC, LEAF, OBJECT, LIST = 0, 1, 2, 3
 
+
+class _Never:
+    """A type no read value has: a leaf step without a shortcut for its values."""
+
+
 ContextResolver = Callable[[Any, Any], Any]
 TypeCheck = Callable[[Any, Any], Any]
 
@@ -67,6 +72,7 @@ class Step:
         "attr",
         "details",
         "enum_names",
+        "enum_type",
         "field_def",
         "item_non_null",
         "item_type",
@@ -74,14 +80,15 @@ class Step:
         "label",
         "leaf",
         "leaf_kind",
+        "leaves",
         "name",
         "non_null",
         "object_type",
+        "plain_type",
         "plan",
         "resolve",
         "return_type",
         "type_check",
-        "wrapped",
     )
 
     def __init__(self, name: str, details: FieldDetailsList) -> None:
@@ -97,7 +104,8 @@ class Step:
         # leaves: 1 str, 2 bool, 3 int, 4 enum, 0 anything else (coerced by the type)
         self.leaf: GraphQLLeafType | None = None
         self.leaf_kind = 0
-        self.wrapped: type | None = None
+        self.plain_type: type = _Never  # values of this type are returned as they are
+        self.enum_type: type = _Never  # members of this enum are returned by their name
         self.enum_names: dict[Enum, Any] = {}
         # objects and lists of objects
         self.object_type: GraphQLObjectType | None = None
@@ -105,6 +113,8 @@ class Step:
         self.item_non_null = False
         self.type_check: TypeCheck | None = None
         self.plan: list[Step] = []
+        # the plan's compiled reader when it is made only of plain leaves (`fast_leaves`)
+        self.leaves: Callable[[Any], dict[str, Any] | None] | None = None
 
 
 def plain_type_check(object_type: GraphQLObjectType) -> tuple[bool, TypeCheck | None]:
@@ -195,4 +205,9 @@ def _leaf(step: Step, leaf: Any) -> None:
         if isinstance(leaf, GraphQLEnumType)
         else 0
     )
-    step.wrapped = getattr(leaf, "wrapped_cls", None)
+    if step.leaf_kind == 1:
+        step.plain_type = str
+    elif step.leaf_kind == 2:
+        step.plain_type = bool
+    elif step.leaf_kind == 4:
+        step.enum_type = getattr(leaf, "wrapped_cls", None) or _Never

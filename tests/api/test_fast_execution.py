@@ -411,10 +411,14 @@ class _Recording(FastExecutionContext):
     """Records each planned step's kind, to show which path the cases above took."""
 
     seen: ClassVar[set[tuple[str, str, int]]] = set()
+    compiled: ClassVar[set[tuple[str, str]]] = set()
 
     def _plan(self, parent_type: Any, fields: Any) -> Any:
         plan = super()._plan(parent_type, fields)
         _Recording.seen.update((parent_type.name, step.name, step.kind) for step in plan)
+        _Recording.compiled.update(
+            (parent_type.name, step.name) for step in plan if step.leaves is not None
+        )
         return plan
 
 
@@ -430,3 +434,33 @@ def test_the_object_cases_take_the_planned_steps() -> None:
     assert ("Shelf", "found", OBJECT) in seen  # the context resolver
     assert ("Box", "parts", GENERIC) in seen  # with a directive
     assert ("Shelf", "generatorParts", LIST) in seen  # a generator: completed generically
+    assert ("Box", "bares") in _Recording.compiled  # made only of plain leaves
+    assert ("Box", "part") in _Recording.compiled
+
+
+@dataclasses.dataclass
+class CountedRecord:
+    """Served as `Bare`, with a property that counts its reads."""
+
+    size: int
+    reads: list[int] = dataclasses.field(default_factory=list)
+
+    @property
+    def must(self) -> str:
+        self.reads.append(1)
+        return "m"
+
+
+def test_a_property_is_read_once_as_graphql_core_reads_it() -> None:
+    records = [CountedRecord(1), CountedRecord(2)]
+
+    @strawberry.type
+    class RecordQuery:
+        @strawberry.field
+        def bares(self) -> list[Bare]:
+            return records  # type: ignore[return-value]
+
+    fast = strawberry.Schema(query=RecordQuery, execution_context_class=FastExecutionContext)
+    answer = _run(fast, "{ bares { size must } }")
+    assert answer["data"] == {"bares": [{"size": 1, "must": "m"}, {"size": 2, "must": "m"}]}
+    assert [len(r.reads) for r in records] == [1, 1]
