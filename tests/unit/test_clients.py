@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from sqlalchemy.engine import Engine
 
 from access.clients import ClientRegistry
@@ -17,14 +20,16 @@ class Clock:
         return self.now
 
 
-def engine_for(records_url: str) -> Engine:
-    engine = records_engine(records_url)
-    migrate(engine)
-    return engine
+@pytest.fixture
+def engine(records_url: str) -> Iterator[Engine]:
+    made = records_engine(records_url)
+    migrate(made)
+    yield made
+    made.dispose()
 
 
-def test_a_token_is_checked_against_its_hash(records_url: str) -> None:
-    registry = ClientRegistry(engine=engine_for(records_url))
+def test_a_token_is_checked_against_its_hash(engine: Engine) -> None:
+    registry = ClientRegistry(engine=engine)
     token = registry.create(name="集成商", role=Role.INTEGRATOR).token
     principal = registry.authenticate(token)
     assert principal is not None and principal.role is Role.INTEGRATOR
@@ -33,9 +38,8 @@ def test_a_token_is_checked_against_its_hash(records_url: str) -> None:
 
 
 def test_revocation_is_immediate_here_and_within_the_cache_window_elsewhere(
-    records_url: str,
+    engine: Engine,
 ) -> None:
-    engine = engine_for(records_url)
     clock = Clock()
     here = ClientRegistry(engine=engine, clock=clock)
     elsewhere = ClientRegistry(engine=engine, clock=clock)  # another worker or replica
@@ -51,8 +55,8 @@ def test_revocation_is_immediate_here_and_within_the_cache_window_elsewhere(
     assert uncached.authenticate(issued.token) is None
 
 
-def test_recreating_a_client_retires_its_old_token_at_once(records_url: str) -> None:
-    registry = ClientRegistry(engine=engine_for(records_url))
+def test_recreating_a_client_retires_its_old_token_at_once(engine: Engine) -> None:
+    registry = ClientRegistry(engine=engine)
     old = registry.create(name="旧", role=Role.INTEGRATOR, client_id="fixed")
     assert registry.authenticate(old.token) is not None
     new = registry.create(name="新", role=Role.AUDITOR, client_id="fixed")
