@@ -218,6 +218,7 @@ def steps(world: World, n: int) -> dict[str, Any]:
 
     from access.audit.records import AuditDecision, AuditDraft, AuditKind
     from access.crypto.vc import build_credential, sign_credential
+    from access.driver_sql import DriverStatements
     from access.elicenses.call_facts import read_call_facts
     from access.elicenses.consent import code_digest
     from access.policy import ConsentFacts, ResourceKind
@@ -241,16 +242,16 @@ def steps(world: World, n: int) -> dict[str, Any]:
 
     def reads() -> None:  # what a call reads: its certificate type, then three statements
         s.elicenses.certificate_type(world.doctor_type)
-        with s.records.connect() as connection:
-            read_call_facts(
-                connection,
-                caller=world.integrator.client_id,  # type: ignore[union-attr]
-                type_code=world.doctor_type,
-                day=base.now.date(),
-                holder_index=index,
-                code_digest=code_digest(code),
-            )
+        read_call_facts(
+            statements,
+            caller=world.integrator.client_id,  # type: ignore[union-attr]
+            type_code=world.doctor_type,
+            day=base.now.date(),
+            holder_index=index,
+            code_digest=code_digest(code),
+        )
 
+    statements = DriverStatements(s.records)
     base = facts()
     fact = replace(
         base,
@@ -261,15 +262,14 @@ def steps(world: World, n: int) -> dict[str, Any]:
             valid_until=base.now.replace(year=base.now.year + 1),
         ),
     )
-    with s.records.connect() as connection:
-        row = read_call_facts(
-            connection,
-            caller=world.integrator.client_id,
-            type_code=world.doctor_type,
-            day=base.now.date(),
-            holder_index=index,
-            code_digest=None,
-        ).license
+    row = read_call_facts(
+        statements,
+        caller=world.integrator.client_id,
+        type_code=world.doctor_type,
+        day=base.now.date(),
+        holder_index=index,
+        code_digest=None,
+    ).license
     assert row is not None
 
     def crypto() -> None:
@@ -332,13 +332,17 @@ def http(world: World, n: int, workers: int, concurrency: int, port: int) -> dic
                 lines: list[str], url: str, expect: str, method: str = "POST"
             ) -> dict[str, Any]:
                 bodies.write_text("\n".join(lines) + "\n")
+                cpu_before = process_tree_cpu_seconds(server.pid)
                 done = subprocess.run(
                     [tool, "-url", url, "-token", world.tokens["integrator"], "-bodies",
                      str(bodies), "-concurrency", str(concurrency), "-expect", expect,
                      "-method", method],
                     capture_output=True, text=True, check=True,
                 )  # fmt: skip
-                return dict(json.loads(done.stdout))
+                measured = dict(json.loads(done.stdout))
+                cpu = process_tree_cpu_seconds(server.pid) - cpu_before
+                measured["server_cpu_ms_per_request"] = round(1000 * cpu / len(lines), 3)
+                return measured
 
             graphql = f"http://127.0.0.1:{port}/graphql"
             personal = [
@@ -377,6 +381,25 @@ def http(world: World, n: int, workers: int, concurrency: int, port: int) -> dic
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def process_tree_cpu_seconds(root: int) -> float:
+    """User + system CPU of `root` and its children (the uvicorn workers), from /proc: the
+    server's CPU per request, which a loaded machine does not distort the way it does rates."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        pid, ppid = int(entry.name), int(fields[1])
+        if pid == root or ppid == root:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def _input(request: Any) -> dict[str, Any]:

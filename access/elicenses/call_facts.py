@@ -2,7 +2,8 @@
 
 Why not the ORM use cases: this runs on every call, and the sessions and per-query object
 loading of the ORM use cases (`Sharing.call_facts` and friends) cost several times
-the statements themselves. The statements are module constants (compiled once, cached).
+the statements themselves. The statements are module constants, run on the driver's cursor
+(`access.driver_sql`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from datetime import date
 from typing import Final, cast
 
 from sqlalchemy import Table, and_, bindparam, func, select
-from sqlalchemy.engine import Connection
 
+from access.driver_sql import DriverStatements
 from access.elicenses.tables import ConsentCodeRow, ConsentRow, ELicenseRow
 from access.policy import ResourceKind
 from access.tables import GrantRow, GrantUsageRow
@@ -70,7 +71,7 @@ def pick_current(rows: Sequence[ELicenseRow]) -> ELicenseRow | None:
 
 
 def read_call_facts(
-    connection: Connection,
+    statements: DriverStatements,
     *,
     caller: str,
     type_code: str,
@@ -78,25 +79,27 @@ def read_call_facts(
     holder_index: str,
     code_digest: str | None,
 ) -> FoundFacts:
-    """Everything a call reads from the records, in one connection."""
+    """Everything a call reads from the records, on one pooled connection."""
     # Rows, not model objects: building a SQLModel object costs ~0.2 ms; a row has the same
     # attribute names and already-converted values (hence the casts)
-    grants = [
-        (cast(GrantRow, row), int(row.used_today))
-        for row in connection.execute(
-            GRANTS_WITH_USAGE, {"day": day, "caller": caller, "type_code": type_code}
-        )
-    ]
-    code = consent = None
-    if code_digest is not None:
-        found = connection.execute(CODE_WITH_CONSENT, {"digest": code_digest}).first()
-        if found is not None:
-            # the joined row answers for both (only `created_at` is in both; neither is read)
-            code, consent = cast(ConsentCodeRow, found), cast(ConsentRow, found)
-    licenses = [
-        cast(ELicenseRow, r)
-        for r in connection.execute(
-            HOLDER_LICENSES, {"holder_index": holder_index, "type_code": type_code}
-        )
-    ]
+    with statements.cursor() as cursor:
+        grants = [
+            (cast(GrantRow, row), int(row.used_today))
+            for row in statements[GRANTS_WITH_USAGE].rows(
+                cursor, {"day": day, "caller": caller, "type_code": type_code}
+            )
+        ]
+        code = consent = None
+        if code_digest is not None:
+            found = statements[CODE_WITH_CONSENT].rows(cursor, {"digest": code_digest})
+            if found:
+                # the joined row answers for both (only `created_at` is in both; neither is
+                # read, and the second one is renamed)
+                code, consent = cast(ConsentCodeRow, found[0]), cast(ConsentRow, found[0])
+        licenses = [
+            cast(ELicenseRow, r)
+            for r in statements[HOLDER_LICENSES].rows(
+                cursor, {"holder_index": holder_index, "type_code": type_code}
+            )
+        ]
     return FoundFacts(grants, code, consent, pick_current(licenses))

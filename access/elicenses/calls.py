@@ -31,6 +31,7 @@ from access.audit.log import AuditLog
 from access.audit.records import AuditDecision, AuditDraft, AuditKind, loggable_text
 from access.crypto.keys import KeyRing
 from access.crypto.vc import build_credential, sign_credential
+from access.driver_sql import DriverStatements
 from access.elicenses.call_facts import read_call_facts
 from access.elicenses.committer import CallWrite, Committed, GroupCommitter
 from access.elicenses.consent import code_digest as code_digest_of
@@ -193,6 +194,11 @@ class LicensedCalls:
         self._issuer = issuer
         self._clock = clock
         self._committer = GroupCommitter(engine=engine, audit=audit)
+        self._statements = DriverStatements(engine)
+        self._read_errors: tuple[type[Exception], ...] = (
+            SQLAlchemyError,
+            engine.dialect.loaded_dbapi.Error,  # the driver's own, from the driver-level reads
+        )
 
     # -- the call ---------------------------------------------------------------------------
 
@@ -247,16 +253,15 @@ class LicensedCalls:
         draft = replace(draft, holder_blind_index=holder_index)
         code_digest = code_digest_of(request.consent_code) if request.consent_code else None
         try:
-            with self._engine.connect() as connection:
-                found = read_call_facts(
-                    connection,
-                    caller=principal.client_id,
-                    type_code=cert.code,
-                    day=now.astimezone(CITY_TIME).date(),
-                    holder_index=holder_index,
-                    code_digest=code_digest,
-                )
-        except SQLAlchemyError as exc:
+            found = read_call_facts(
+                self._statements,
+                caller=principal.client_id,
+                type_code=cert.code,
+                day=now.astimezone(CITY_TIME).date(),
+                holder_index=holder_index,
+                code_digest=code_digest,
+            )
+        except self._read_errors as exc:
             raise Unavailable(
                 "记录库不可用，调用已拒绝（未释放任何数据）",
                 "the records database is unavailable; the call was refused, nothing released",
