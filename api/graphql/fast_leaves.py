@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
@@ -78,18 +79,26 @@ def make(read, pure, check_class, {", ".join(names) or "_"}):
         return None
     return reader
 """
-    namespace: dict[str, Any] = {}
-    exec(source, namespace)  # noqa: S102 - generated from the plan's own names only
     attrs = [step.attr for step in plan]
     pure: dict[type, bool] = {}
 
     def check_class(cls: type) -> bool:
         return all(_plain_read(cls, attr) for attr in attrs)
 
-    reader: LeafReader = namespace["make"](
+    reader: LeafReader = _maker(source)(
         attrgetter(*attrs), pure, check_class, *(names.values() or [None])
     )
     return reader
+
+
+@lru_cache(maxsize=512)
+def _maker(source: str) -> Callable[..., LeafReader]:
+    """The compiled `make` of a generated source; the same selection gives the same source in
+    every request, so it is compiled once."""
+    namespace: dict[str, Any] = {}
+    exec(source, namespace)  # noqa: S102 - generated from the plan's own names only
+    maker: Callable[..., LeafReader] = namespace["make"]
+    return maker
 
 
 def _plain_read(cls: type, attr: str) -> bool:
