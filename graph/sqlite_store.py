@@ -36,6 +36,7 @@ from graph.port import (
     Traversal,
     VersionConflict,
 )
+from graph.sqlite_bulk import ImmediateInserts, Inserts, RowInsert, background_inserts
 from graph.sqlite_walk import (
     META_SCHEMA,
     START_AND_GENERATION,
@@ -111,9 +112,23 @@ UPDATE_NODE = (
 )
 DELETE_TEXT = "DELETE FROM node_text WHERE rowid = ?"
 INSERT_TEXT = "INSERT INTO node_text (rowid, label, name, body) VALUES (?, ?, ?, ?)"
+INSERT_TEXT_ROWS = (
+    "INSERT INTO node_text (rowid, label, name, body)"
+    " SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)"
+)
 DELETE_OUT_EDGES = "DELETE FROM edges WHERE src = ? AND type = ?"
 DELETE_IN_EDGES = "DELETE FROM edges WHERE dst = ? AND type = ?"
 INSERT_EDGE = "INSERT OR REPLACE INTO edges (src, type, dst, key, props) VALUES (?, ?, ?, ?, ?)"
+INSERT_EDGE_ROWS = (
+    "INSERT OR REPLACE INTO edges (src, type, dst, key, props)"
+    " SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?)"
+)
+TEXT_ROWS = RowInsert(INSERT_TEXT, INSERT_TEXT_ROWS)
+EDGE_ROWS = RowInsert(INSERT_EDGE, INSERT_EDGE_ROWS)
+# Change sets at least this large insert their text and edge rows in the background.
+BACKGROUND_MIN_WRITES = 2_000
+TEXT_BATCH = 5_000
+EDGE_BATCH = 25_000
 SELECT_NODE_BY_REF = (
     "SELECT id, label, code, owner, props, version, created_at, updated_at, updated_by,"
     " search_text"
@@ -284,19 +299,58 @@ class SqliteGraphStore:
         with self._write(resolved_endpoints=unconditional) as db:
             ids: dict[NodeRef, int] = {}
             fresh: set[int] = set()
+            latest: dict[NodeRef, NodeWrite] = {}
             if unconditional:
-                self._write_nodes_unconditionally(db, changes.nodes, now, ids, fresh)
+                latest = self._write_nodes_unconditionally(db, changes.nodes, now, ids, fresh)
             else:
                 for write in changes.nodes:
                     node_id, created = self._write_node(db, write, now)
                     ids[write.ref] = node_id
                     if created:
                         fresh.add(node_id)
-            self._replace_edges(db, changes, ids, fresh)
+            self._resolve_endpoints(db, changes, ids)
+            with self._inserts(db, changes, unconditional) as inserts:
+                self._index_texts(inserts, latest, ids)
+                touched = self._replace_edges(db, changes, ids, fresh, inserts)
+            log_changes(db, touched)
+
+    @staticmethod
+    @contextmanager
+    def _inserts(
+        db: sqlite3.Connection, changes: ChangeSet, unconditional: bool
+    ) -> Iterator[Inserts]:
+        """Bulk loads insert text and edge rows in the background while the next are built."""
+        if unconditional and len(changes.nodes) + len(changes.edges) >= BACKGROUND_MIN_WRITES:
+            with background_inserts(db) as inserts:
+                yield inserts
+        else:
+            yield ImmediateInserts(db)
+
+    def _resolve_endpoints(
+        self, db: sqlite3.Connection, changes: ChangeSet, ids: dict[NodeRef, int]
+    ) -> None:
+        """Add the ids of edge endpoints written before this change set to `ids` (one query
+        per label); raise `MissingEndpoint` for the first that does not exist."""
+        ends = {e.node for e in changes.edges}
+        ends.update(t.target for e in changes.edges for t in e.targets)
+        outside = ends - ids.keys()
+        if not outside:
+            return
+        ids.update(self._ids_of(db, list(outside)))
+        for replace in changes.edges:
+            for end in (replace.node, *(t.target for t in replace.targets)):
+                if end not in ids:
+                    raise MissingEndpoint(f"edge endpoint {end.label} {end.code} does not exist")
 
     def _replace_edges(
-        self, db: sqlite3.Connection, changes: ChangeSet, ids: dict[NodeRef, int], fresh: set[int]
-    ) -> None:
+        self,
+        db: sqlite3.Connection,
+        changes: ChangeSet,
+        ids: dict[NodeRef, int],
+        fresh: set[int],
+        rows: Inserts,
+    ) -> set[int]:
+        """Replace the edges; return the ids of the nodes whose edges changed."""
         # Statements are buffered into executemany batches, deletes before inserts. A DELETE
         # may run before inserts buffered ahead of it only when it cannot match them (no edge
         # of its node, type and direction was written in this change set); otherwise both
@@ -310,16 +364,18 @@ class SqliteGraphStore:
         touched: set[int] = set()
 
         def flush() -> None:
-            db.executemany(DELETE_OUT_EDGES, deletes_out)
-            db.executemany(DELETE_IN_EDGES, deletes_in)
+            if deletes_out or deletes_in:
+                rows.drain()
+                db.executemany(DELETE_OUT_EDGES, deletes_out)
+                db.executemany(DELETE_IN_EDGES, deletes_in)
             inserts.sort(key=_edge_key)  # stable: of two equal keys the later still wins
-            db.executemany(INSERT_EDGE, inserts)
+            rows.insert(EDGE_ROWS, inserts)
             deletes_out.clear()
             deletes_in.clear()
             inserts.clear()
 
         for replace in changes.edges:
-            near = ids.get(replace.node) or self._require_id(db, replace.node)
+            near = ids[replace.node]
             touched.add(near)
             outgoing = replace.direction is Direction.OUT
             if near not in fresh or (near, replace.type, outgoing) in given:
@@ -329,7 +385,7 @@ class SqliteGraphStore:
             if not replace.targets:
                 continue
             type_ = replace.type
-            fars = [ids.get(t.target) or self._require_id(db, t.target) for t in replace.targets]
+            fars = [ids[t.target] for t in replace.targets]
             touched.update(fars)
             keys = [t.key for t in replace.targets]
             props = [_edge_json(t.props) for t in replace.targets]
@@ -339,8 +395,11 @@ class SqliteGraphStore:
                 inserts.extend(zip(repeat(near), repeat(type_), fars, keys, props))
             else:
                 inserts.extend(zip(fars, repeat(type_), repeat(near), keys, props))
+            if len(inserts) >= EDGE_BATCH:
+                flush()
         flush()
-        log_changes(db, touched)
+        rows.drain()
+        return touched
 
     def _write_nodes_unconditionally(
         self,
@@ -349,9 +408,10 @@ class SqliteGraphStore:
         now: str,
         ids: dict[NodeRef, int],
         fresh: set[int],
-    ) -> None:
-        """Bulk loads: every node upserted by one executemany, then the text index rows of
-        the written nodes replaced by two more (the index is fed once per node, in id order)."""
+    ) -> dict[NodeRef, NodeWrite]:
+        """Bulk loads: every node upserted by one executemany and the text index rows of the
+        nodes that existed deleted by another; return the write of each node that counts (of
+        two writes of one node the later wins), whose text rows `_index_texts` inserts."""
         existing = self._ids_of(db, [w.ref for w in writes])
         db.executemany(
             UPSERT_NODE_QUIETLY,
@@ -372,20 +432,30 @@ class SqliteGraphStore:
         ids.update(existing)
         ids.update(self._ids_of(db, [w.ref for w in writes if w.ref not in existing]))
         fresh.update(ids[w.ref] for w in writes if w.ref not in existing)
-        latest = {w.ref: w for w in writes}  # of two writes of one node the later wins
+        latest = {w.ref: w for w in writes}
         db.executemany(DELETE_TEXT, [(existing[r],) for r in latest if r in existing])
-        db.executemany(
-            INSERT_TEXT,
-            sorted(
-                (
-                    ids[ref],
-                    ref.label,
-                    indexed_text(str(w.props.get("name", ""))),
-                    indexed_text(w.search_text),
-                )
-                for ref, w in latest.items()
-            ),
-        )
+        return latest
+
+    @staticmethod
+    def _index_texts(
+        rows: Inserts, writes: Mapping[NodeRef, NodeWrite], ids: Mapping[NodeRef, int]
+    ) -> None:
+        """Insert the text index rows of `writes`, in batches in id order (the order the
+        index is cheapest to build in)."""
+        ordered = sorted((ids[ref], ref, write) for ref, write in writes.items())
+        for start in range(0, len(ordered), TEXT_BATCH):
+            rows.insert(
+                TEXT_ROWS,
+                [
+                    (
+                        node_id,
+                        ref.label,
+                        indexed_text(str(write.props.get("name", ""))),
+                        indexed_text(write.search_text),
+                    )
+                    for node_id, ref, write in ordered[start : start + TEXT_BATCH]
+                ],
+            )
 
     @staticmethod
     def _ids_of(db: sqlite3.Connection, refs: Sequence[NodeRef]) -> dict[NodeRef, int]:

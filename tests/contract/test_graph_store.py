@@ -253,3 +253,54 @@ def test_count_by_groups_by_owner_and_property(graph_store: GraphStore) -> None:
 
 def test_ping_answers(graph_store: GraphStore) -> None:
     graph_store.ping()
+
+
+def _bulk(systems: int, *, component: str, twice: bool) -> ChangeSet:
+    """A change set of thousands of writes: `systems` systems owned by D1, each using
+    `component`; with `twice` every tenth system's USES is replaced twice (the later wins)."""
+    comps = [NodeRef("Component", c) for c in ("C-OLD", "C-NEW")]
+    nodes = [write(DEPT, {"name": "部门"})] + [write(c, {"name": c.code}, "D1") for c in comps]
+    edges: list[EdgeReplace] = []
+    for i in range(systems):
+        ref = NodeRef("System", f"S-{i:05d}")
+        nodes.append(write(ref, {"name": f"批量系统{i}号"}, "D1", text=f"编号{i}"))
+        edges.append(EdgeReplace(ref, "OWNS", [EdgeTarget(DEPT)], Direction.IN))
+        if twice and i % 10 == 0:
+            edges.append(EdgeReplace(ref, "USES", [EdgeTarget(comps[0], key="first")]))
+        edges.append(EdgeReplace(ref, "USES", [EdgeTarget(NodeRef("Component", component))]))
+    return ChangeSet(nodes=nodes, edges=edges)
+
+
+def test_a_bulk_change_set_of_thousands_of_writes_applies_in_order(
+    graph_store: GraphStore,
+) -> None:
+    """Large change sets (bulk loads, also a reload over existing nodes whose edges are
+    replaced, some twice) read back like small ones: nodes, edges both ways, search."""
+    graph_store.apply(changes=_bulk(1500, component="C-OLD", twice=False))
+    graph_store.apply(changes=_bulk(1500, component="C-NEW", twice=True))
+    systems = [NodeRef("System", f"S-{i:05d}") for i in (0, 7, 10, 1499)]
+    uses = graph_store.edges(refs=systems, type="USES", direction=Direction.OUT)
+    assert {ref: [(e.target.code, e.key) for e in found] for ref, found in uses.items()} == {
+        ref: [("C-NEW", "")] for ref in systems
+    }
+    into = graph_store.edges(
+        refs=[NodeRef("Component", "C-OLD"), NodeRef("Component", "C-NEW")],
+        type="USES",
+        direction=Direction.IN,
+    )
+    assert [len(found) for found in into.values()] == [0, 1500]
+    owned = graph_store.edges(refs=[DEPT], type="OWNS", direction=Direction.OUT)[DEPT]
+    assert len(owned) == 1500
+    assert graph_store.get_nodes(refs=systems)[systems[-1]].version == 2
+    assert [h.ref for h in graph_store.search(text="1499", labels=[], limit=10)] == [systems[-1]]
+    assert graph_store.count_nodes(query=NodeQuery("System", owner="D1")) == 1500
+
+
+def test_a_bulk_change_set_with_a_missing_endpoint_writes_nothing(
+    graph_store: GraphStore,
+) -> None:
+    changes = _bulk(1500, component="C-NOPE", twice=False)
+    with pytest.raises(MissingEndpoint):
+        graph_store.apply(changes=changes)
+    assert graph_store.count_nodes(query=NodeQuery("System")) == 0
+    assert graph_store.search(text="批量系统", labels=[], limit=10) == []
