@@ -23,14 +23,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import Date, DateTime, Engine, Integer, bindparam, text
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from access.audit.log import AuditLog
 from access.audit.records import AuditDecision, AuditDraft, AuditRecord
+from access.driver_sql import DriverStatements
 
 MAX_BATCH: Final = 512
 
@@ -109,6 +109,7 @@ class GroupCommitter:
         self._flush_scheduled = False
         self._thread: ThreadPoolExecutor | None = None  # leads for coroutines; made on first use
         self._file_lock = _writer_lock_path(engine)
+        self._statements = DriverStatements(engine)
         self.commits = 0  # transactions committed, and the writes they carried (metrics)
         self.writes = 0
 
@@ -201,37 +202,39 @@ class GroupCommitter:
         drafts: list[AuditDraft] = []
         refusals: list[str | None] = []
         with Session(self._engine) as session:
-            connection = session.connection()
-            for waiter in batch:
-                refused = self._effects(connection, waiter.write)
-                refusals.append(refused)
-                draft = waiter.write.draft
-                if refused is not None:
-                    draft = dataclasses.replace(
-                        draft,
-                        decision=AuditDecision.DENY,
-                        reasons=(refused,),
-                        fields_released=(),
-                        response_digest=None,
-                    )
-                drafts.append(draft)
+            cursor = session.connection().connection.cursor()  # the driver's, in the transaction
+            try:
+                for waiter in batch:
+                    refused = self._effects(cursor, waiter.write)
+                    refusals.append(refused)
+                    draft = waiter.write.draft
+                    if refused is not None:
+                        draft = dataclasses.replace(
+                            draft,
+                            decision=AuditDecision.DENY,
+                            reasons=(refused,),
+                            fields_released=(),
+                            response_digest=None,
+                        )
+                    drafts.append(draft)
+            finally:
+                cursor.close()
             records = self._audit.append(session, drafts)  # last: it holds the head lock
             session.commit()
         return [Committed(r, refused) for r, refused in zip(records, refusals, strict=True)]
 
-    @staticmethod
-    def _effects(connection: Connection, write: CallWrite) -> str | None:
+    def _effects(self, cursor: Any, write: CallWrite) -> str | None:
         """Count the call and use up its code; the reason when either cannot happen."""
         if write.grant_id is None:
             return None
-        execute = connection.execute
+        sql = self._statements
         keys = {"grant_id": write.grant_id, "day": write.day}
-        if execute(COUNT_CALL, {**keys, "quota": write.quota}).rowcount != 1:
+        if sql[COUNT_CALL].execute(cursor, {**keys, "quota": write.quota}) != 1:
             return "QUOTA_EXCEEDED"
         if write.code_digest is not None:
-            used = execute(USE_CODE, {"now": write.now, "digest": write.code_digest})
-            if used.rowcount != 1:
-                execute(UNCOUNT_CALL, keys)
+            used = sql[USE_CODE].execute(cursor, {"now": write.now, "digest": write.code_digest})
+            if used != 1:
+                sql[UNCOUNT_CALL].execute(cursor, keys)
                 return "CONSENT_CODE_USED"
         return None
 
