@@ -7,6 +7,7 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
+from api.graphql.connection import Edge, connection
 from api.graphql.nodes import DatasetField, to_node
 from catalog import model
 from catalog.generator import LedgerSize, generate_ledger
@@ -46,3 +47,10 @@ def test_every_kind_builds_what_its_init_builds() -> None:
 def test_domain_fields_serve_as_graphql_dataset_fields() -> None:
     read = {f.name for f in dataclasses.fields(DatasetField) if f.init}
     assert read <= {f.name for f in dataclasses.fields(model.DatasetField)}
+
+
+def test_connection_edges_are_what_their_init_makes() -> None:
+    made = connection([("c1", 1), ("c2", 2)], has_next=False, after=None, count=lambda: 2)
+    for edge in made.edges:
+        assert vars(edge) == vars(Edge(cursor=edge.cursor, node=edge.node))
+    assert [e.cursor for e in made.edges] == ["c1", "c2"]
