@@ -26,7 +26,15 @@ Convert = Callable[[Any], Any]
 
 def to_props(entity: object) -> dict[str, Any]:
     """A JSON-compatible dict of every field of a domain dataclass."""
-    return {name: dump(getattr(entity, name)) for name, dump in _dumpers(type(entity))}  # type: ignore[arg-type]
+    cls: type[Any] = type(entity)
+    plan = _dump_plan(cls)  # type: ignore[arg-type]
+    if plan.direct:  # a copy of the instance dict, when it holds the fields and nothing else
+        props = dict(entity.__dict__)
+        if props.keys() == plan.names:
+            for name, dump in plan.converts:
+                props[name] = dump(props[name])
+            return props
+    return {name: dump(getattr(entity, name)) for name, dump in _dumpers(cls)}  # type: ignore[arg-type]
 
 
 def from_props(cls: type[T], props: dict[str, Any]) -> T:
@@ -95,6 +103,26 @@ def _load_plan(cls: type[Any]) -> _Plan:
         )
     )
     return _Plan(names, _reader(names), converts, direct)
+
+
+@dataclasses.dataclass(frozen=True)
+class _DumpPlan:
+    """One class's field names, the converters of the fields that need one, and whether its
+    instances keep their fields in an instance dict (no slots) that may be copied at once."""
+
+    names: frozenset[str]
+    converts: tuple[tuple[str, Convert], ...]
+    direct: bool
+
+
+@cache
+def _dump_plan(cls: type[Any]) -> _DumpPlan:
+    dumpers = _dumpers(cls)  # type: ignore[arg-type]
+    return _DumpPlan(
+        names=frozenset(name for name, _ in dumpers),
+        converts=tuple((name, dump) for name, dump in dumpers if dump is not _identity),
+        direct=not hasattr(cls, "__slots__"),
+    )
 
 
 @cache
