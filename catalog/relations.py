@@ -6,8 +6,8 @@ ISSUED_FROM, COLLECTS, PREFILLED_FROM, REQUIRES_MATERIAL, INCLUDES.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC
+from typing import NamedTuple
 
 from catalog.model import (
     KIND_OF,
@@ -49,9 +49,9 @@ ALL_RELATIONS: tuple[str, ...] = tuple(
 ALL_LABELS: tuple[str, ...] = tuple(kind.value for kind in Kind)
 
 
-@dataclass(frozen=True)
-class Reference:
-    """A code in an entity that must name an existing node."""
+class Reference(NamedTuple):
+    """A code in an entity that must name an existing node (a tuple: bulk loads make
+    hundreds of thousands)."""
 
     path: str
     kind: Kind

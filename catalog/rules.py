@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from catalog.codes import CodeError, validate_uscc
 from catalog.model import (
@@ -90,18 +91,26 @@ def _check_code(entity: Entity, out: IssueCollector, p: str) -> None:
 
 
 def _check_uscc(out: IssueCollector, path: str, code: str) -> None:
+    problem = _uscc_problem(code)
+    if problem is not None:
+        out.add(path, *problem)
+
+
+@lru_cache(maxsize=4096)
+def _uscc_problem(code: str) -> tuple[str, str, str] | None:
+    """What is wrong with a USCC (issue code, message, English message), or None; cached,
+    as a bulk load names the same few departments on every entity."""
     try:
         normalized = validate_uscc(code)
     except CodeError as err:
-        out.add(path, f"USCC_{err.reason.upper()}", err.message, err.message_en)
-        return
+        return f"USCC_{err.reason.upper()}", err.message, err.message_en
     if normalized != code:
-        out.add(
-            path,
+        return (
             "USCC_NOT_NORMALIZED",
             "统一社会信用代码应使用大写字母且无空格",
             "unified social credit code must be upper-case without spaces",
         )
+    return None
 
 
 def _check_text(
