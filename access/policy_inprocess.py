@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import json
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from access.policies import POLICY_DIR, policy_sources
 from access.policy import (
@@ -78,7 +79,7 @@ class InProcessPolicyEngine:
             raise PolicyUnavailable("in-process policy engine is closed")
         engine = self._engine()
         try:
-            engine.set_input_json(json.dumps(input_doc, ensure_ascii=False))
+            engine.set_input_json(orjson.dumps(input_doc).decode())
             result: object = engine.eval_rule(rule)
         except Exception as exc:  # any engine error means no decision: fail closed
             raise PolicyUnavailable(f"in-process evaluation failed: {type(exc).__name__}") from exc

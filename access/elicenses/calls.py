@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any, Final
 
 from sqlalchemy import Date, Engine, bindparam, text
@@ -225,7 +226,8 @@ class LicensedCalls:
     def _plan(self, principal: Principal, request: CallRequest) -> Released | Denied | PendingWrite:
         """Everything before the commit: the answer, or the write it waits for."""
         now = self._clock()
-        draft = AuditDraft(
+        draft_of = partial(  # the audit record's facts known whatever the outcome
+            AuditDraft,
             time=now,
             kind=AuditKind.LICENSED_CALL,
             actor=principal.client_id,
@@ -247,10 +249,9 @@ class LicensedCalls:
         cert = self._elicenses.certificate_type(request.certificate_type)
         holder_code, issue = check_holder_code(cert.holder_kind, request.holder_code, "holder")
         if issue:
-            self._deny(draft, (Reason(issue.code, issue.message, issue.message_en),))
+            self._deny(draft_of(), (Reason(issue.code, issue.message, issue.message_en),))
             raise ValidationFailed([issue])
         holder_index = self._elicenses.holder_index(cert.holder_kind, holder_code)
-        draft = replace(draft, holder_blind_index=holder_index)
         code_digest = code_digest_of(request.consent_code) if request.consent_code else None
         try:
             found = read_call_facts(
@@ -267,10 +268,13 @@ class LicensedCalls:
                 "the records database is unavailable; the call was refused, nothing released",
             ) from exc
         consent: ConsentFacts | None = None
+        draft = draft_of(
+            holder_blind_index=holder_index,
+            consent_id=found.consent.id if request.consent_code and found.consent else None,
+        )
         if request.consent_code:
             if found.consent is None or found.code is None:
                 return self._denial(draft, (local_reason("CONSENT_CODE_UNKNOWN"),))
-            draft = replace(draft, consent_id=found.consent.id)
             if found.consent.holder_index != holder_index:
                 return self._denial(draft, (local_reason("CONSENT_NOT_FOR_HOLDER"),))
             consent = ConsentFacts(
@@ -297,11 +301,14 @@ class LicensedCalls:
         if not decision.allow:
             return self._denial(draft, decision.reasons, grant_id=decision.grant_id)
         assert decision.grant_id is not None
-        draft = replace(draft, grant_id=decision.grant_id)
         row = found.license
         refusal = self._license_problem(row, now)
         if refusal is not None or row is None:
-            return self._denial(draft, (local_reason(refusal or "ELICENSE_NOT_FOUND"),))
+            return self._denial(
+                draft,
+                (local_reason(refusal or "ELICENSE_NOT_FOUND"),),
+                grant_id=decision.grant_id,
+            )
         grant = next(g for g, _used in found.grants if g.id == decision.grant_id)
         return self._release(principal, request, cert, row, decision, grant, code_digest, draft)
 
@@ -391,6 +398,7 @@ class LicensedCalls:
         write = CallWrite(
             draft=replace(
                 draft,
+                grant_id=grant.id,
                 decision=AuditDecision.ALLOW,
                 fields_released=tuple(wanted),
                 response_digest=digest(token),
