@@ -4,6 +4,7 @@ HTTP) and Chinese search, on a generated 100k-resource ledger. Prints JSON.
 `load` is the plain `Ledger.load` into the embedded store; `load_audited` loads the same ledger
 into a second, empty store through the services' `AuditedLedger` (each entity also gets an
 audit record), so the cost of auditing a bulk load shows beside it (`--skip-audited` omits it).
+`--load-only` stops after the loads. Each load also reports the load average before it.
 
 The lower bound is measured in the same run: the bare store query that fetches the same data
 as the GraphQL page (the page of datasets with their fields, and their owners' names).
@@ -18,6 +19,7 @@ import asyncio
 import base64
 import gc
 import json
+import os
 import random
 import statistics
 import tempfile
@@ -59,6 +61,9 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--skip-audited", action="store_true")
+    parser.add_argument(
+        "--load-only", action="store_true", help="measure the loads, skip pages and search"
+    )
     args = parser.parse_args()
     rng = random.Random(7)
     report: dict[str, Any] = {"benchmark": "ledger", "resources_target": args.resources}
@@ -73,6 +78,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_audited:
             audited = build_services(Settings(data_dir=Path(tmp) / "audited"))
+            load_average = os.getloadavg()[0]
             started = time.perf_counter()
             loaded = audited.ledger.load(principal=SYSTEM_PRINCIPAL, entities=generated.entities)
             elapsed = time.perf_counter() - started
@@ -81,8 +87,10 @@ def main() -> None:
                 "resources": loaded,
                 "seconds": round(elapsed, 2),
                 "resources_per_s": round(loaded / elapsed),
+                "load_average_before": load_average,
             }
         services = build_services(Settings(data_dir=Path(tmp) / "plain"))
+        load_average = os.getloadavg()[0]
         started = time.perf_counter()
         loaded = Ledger(store=services.store).load(
             principal=SYSTEM_PRINCIPAL, entities=generated.entities
@@ -93,11 +101,16 @@ def main() -> None:
             "seconds": round(elapsed, 2),
             "resources_per_s": round(loaded / elapsed),
             "target_per_s": 5000,
+            "load_average_before": load_average,
         }
         if "load_audited" in report:
             report["load_audited"]["seconds_over_plain"] = round(
                 report["load_audited"]["seconds"] - elapsed, 2
             )
+        if args.load_only:
+            services.close()
+            print(json.dumps(report, ensure_ascii=False, indent=2))
+            return
 
         # as `irs serve` does once started: the long-lived heap (and here the generated ledger,
         # which a server does not hold) is kept out of the collector's full passes
