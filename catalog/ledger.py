@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -49,6 +50,7 @@ from graph.port import (
 )
 
 MAX_PAGE = 100
+RECENT_ENTITIES = 1024  # decoded entities `get_recent` keeps per thread
 MAX_BULK = 200_000
 _RETRIES = 30
 
@@ -97,12 +99,33 @@ class Ledger:
         self._store = store
         self._clock = clock
         self._lineage = Lineage(store=store)
+        self._recent = threading.local()  # per thread: (read mark, {(kind, code): Stored})
 
     # -- reads ----------------------------------------------------------------------------
 
     def get(self, *, kind: Kind, code: str) -> Stored[Entity] | None:
         """One entity by code, or None."""
         return self.get_many(refs=[(kind, code)]).get((kind, code))
+
+    def get_recent(self, *, kind: Kind, code: str) -> Stored[Entity] | None:
+        """`get` for hot paths that read the same few entities again and again (a licensed
+        call reads its certificate type): decoded entities are kept while the store's read
+        mark stands, i.e. until anyone writes anything, so the answer is always `get`'s. On a
+        store that cannot tell (`read_mark` None) this is `get`."""
+        mark = self._store.read_mark()
+        if mark is None:
+            return self.get(kind=kind, code=code)
+        held: tuple[Hashable, dict[tuple[Kind, str], Stored[Entity]]] | None = getattr(
+            self._recent, "held", None
+        )
+        if held is None or held[0] != mark or len(held[1]) >= RECENT_ENTITIES:
+            held = self._recent.held = (mark, {})
+        found = held[1].get((kind, code))
+        if found is None:
+            found = self.get(kind=kind, code=code)
+            if found is not None:  # stored under the mark read before it: never too new
+                held[1][(kind, code)] = found
+        return found
 
     def get_many(
         self, *, refs: Sequence[tuple[Kind, str]]

@@ -10,7 +10,7 @@ into the query text.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, LiteralString, cast
 
@@ -518,6 +518,10 @@ class Neo4jGraphStore:
                 session.execute_write(self._timed(work))
 
         self._call(run)
+
+    def read_mark(self) -> Hashable | None:
+        """None: a server shared by replicas has no cheap change counter to read."""
+        return None
 
     def ping(self) -> None:
         """Run a trivial query; raise `BackendUnavailable` if it fails."""

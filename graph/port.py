@@ -9,7 +9,7 @@ in `tests/contract` runs over all of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -226,6 +226,12 @@ class GraphStore(Protocol):
 
     def ping(self) -> None:
         """Raise `BackendUnavailable` unless the store answers."""
+        ...
+
+    def read_mark(self) -> Hashable | None:
+        """A value that differs after any write to the store, by anyone (this process or
+        another), as seen from the calling thread: what a reader may key a cache of decoded
+        nodes on. None when the adapter cannot tell cheaply (then do not cache)."""
         ...
 
     def close(self) -> None:

@@ -12,7 +12,7 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import repeat
@@ -232,6 +232,7 @@ class SqliteGraphStore:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._writes = 0
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._write() as db:
             for statement in SCHEMA:
@@ -278,6 +279,8 @@ class SqliteGraphStore:
             else:
                 db.execute("COMMIT")
         finally:
+            with self._lock:  # this store's own commits leave its data_version unchanged
+                self._writes += 1
             if resolved_endpoints:
                 db.execute("PRAGMA foreign_keys = ON")
 
@@ -713,6 +716,16 @@ class SqliteGraphStore:
             ]
             db.executemany(INSERT_EDGE, rows)
             log_changes(db, {n for row in rows for n in (row[0], row[2])})
+
+    def read_mark(self) -> Hashable | None:
+        """This thread's connection, SQLite's `data_version` on it (it moves when any other
+        connection, in any process, commits) and this store's count of its own commits."""
+        db = self._conn()
+        try:
+            (version,) = db.execute("PRAGMA data_version").fetchone()
+        except sqlite3.Error as exc:
+            raise BackendUnavailable(f"embedded graph store: {exc}") from exc
+        return (id(db), int(version), self._writes)
 
     def ping(self) -> None:
         """Run a trivial query; raise `BackendUnavailable` if it fails."""

@@ -120,7 +120,7 @@ class ELicenses:
     # -- reading -------------------------------------------------------------------------
 
     def certificate_type(self, code: str, *, path: str = "certificateType") -> CertificateType:
-        stored = self._ledger.get(kind=Kind.CERTIFICATE_TYPE, code=code)
+        stored = self._ledger.get_recent(kind=Kind.CERTIFICATE_TYPE, code=code)
         if stored is None:
             raise NotFound("证照类型", code, path=path)
         entity = stored.entity

@@ -304,3 +304,16 @@ def test_a_bulk_change_set_with_a_missing_endpoint_writes_nothing(
         graph_store.apply(changes=changes)
     assert graph_store.count_nodes(query=NodeQuery("System")) == 0
     assert graph_store.search(text="批量系统", labels=[], limit=10) == []
+
+
+def test_the_read_mark_is_stable_between_writes_and_moves_with_each(
+    graph_store: GraphStore,
+) -> None:
+    mark = graph_store.read_mark()
+    assert graph_store.read_mark() == mark  # reads alone leave it
+    seed(graph_store)
+    after = graph_store.read_mark()
+    if mark is None:  # the adapter cannot tell: readers must not cache
+        assert after is None
+    else:
+        assert after != mark and graph_store.read_mark() == after

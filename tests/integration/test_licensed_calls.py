@@ -328,3 +328,35 @@ async def test_calls_on_an_event_loop_are_each_written_before_answering(services
     # calls that were ready together are committed together (one commit, not twelve)
     assert calls.committer.commits - commits_before == 1
     assert services.audit.verify().ok
+
+
+def test_a_changed_certificate_type_governs_the_very_next_call(
+    world: World, tmp_path: Path
+) -> None:
+    """Calls keep decoded certificate types while nothing is written; any write, here or by
+    another process, is seen by the next call."""
+    from catalog.ledger import Ledger
+    from catalog.model import Kind, SharingType
+    from catalog.principal import SYSTEM_PRINCIPAL
+
+    assert isinstance(call(world, consent_code=consent_code(world)), Released)
+    world.services.ledger.update(
+        principal=SYSTEM_PRINCIPAL,
+        kind=Kind.CERTIFICATE_TYPE,
+        code=RESIDENCE,
+        changes={"sharing_type": SharingType.NOT_SHARED},
+    )
+    assert "NOT_SHARED" in codes(call(world, consent_code=consent_code(world)))
+    from graph.sqlite_store import SqliteGraphStore
+
+    other = SqliteGraphStore(Path(world.services.settings.graph_url))  # another process
+    try:
+        Ledger(store=other).update(
+            principal=SYSTEM_PRINCIPAL,
+            kind=Kind.CERTIFICATE_TYPE,
+            code=RESIDENCE,
+            changes={"sharing_type": SharingType.CONDITIONAL},
+        )
+    finally:
+        other.close()
+    assert isinstance(call(world, consent_code=consent_code(world)), Released)
