@@ -353,13 +353,12 @@ class LicensedCalls:
         draft: AuditDraft,
     ) -> PendingWrite:
         now = draft.time
-        opened = self._elicenses.open(row)
+        surface = self._elicenses.surface(row)
         allowed = set(decision.obligations.fields)
-        wanted = [
-            f.name for f in cert.surface_fields if f.name in allowed and f.name in opened.surface
-        ]
-        masked = [f for f in wanted if f in set(decision.obligations.mask)]
-        values = {f: mask(opened.surface[f]) if f in masked else opened.surface[f] for f in wanted}
+        wanted = [f.name for f in cert.surface_fields if f.name in allowed and f.name in surface]
+        to_mask = set(decision.obligations.mask)
+        masked = [f for f in wanted if f in to_mask]
+        values = {f: mask(surface[f]) if f in to_mask else surface[f] for f in wanted}
         credential = build_credential(
             issuer=self._issuer,
             subject={

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 
+import orjson
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -139,12 +140,16 @@ class ELicenses:
         return self._index.index(code, kind=holder_index_kind(kind))
 
     def open(self, row: ELicenseRow) -> OpenedLicense:
-        """Decrypt a license's personal values (for a licensed call or its holder)."""
+        """Decrypt a license's personal values (for its holder)."""
         holder = json.loads(self._cipher.decrypt(row.holder_enc, **self._where(row.id, "holder")))
-        surface = json.loads(
+        return OpenedLicense(row, Holder(holder["name"], holder["code"]), self.surface(row))
+
+    def surface(self, row: ELicenseRow) -> dict[str, str]:
+        """Decrypt only a license's 照面 (what a licensed call returns from)."""
+        opened: dict[str, str] = orjson.loads(
             self._cipher.decrypt(row.surface_enc, **self._where(row.id, "surface"))
         )
-        return OpenedLicense(row, Holder(holder["name"], holder["code"]), surface)
+        return opened
 
     def get(self, license_id: str) -> ELicenseRow:
         try:
