@@ -119,16 +119,10 @@ INSERT_TEXT_ROWS = (
 DELETE_OUT_EDGES = "DELETE FROM edges WHERE src = ? AND type = ?"
 DELETE_IN_EDGES = "DELETE FROM edges WHERE dst = ? AND type = ?"
 INSERT_EDGE = "INSERT OR REPLACE INTO edges (src, type, dst, key, props) VALUES (?, ?, ?, ?, ?)"
-INSERT_EDGE_ROWS = (
-    "INSERT OR REPLACE INTO edges (src, type, dst, key, props)"
-    " SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?)"
-)
 TEXT_ROWS = RowInsert(INSERT_TEXT, INSERT_TEXT_ROWS)
-EDGE_ROWS = RowInsert(INSERT_EDGE, INSERT_EDGE_ROWS)
-# Change sets at least this large insert their text and edge rows in the background.
+# Change sets at least this large insert their text index rows in the background.
 BACKGROUND_MIN_WRITES = 2_000
 TEXT_BATCH = 5_000
-EDGE_BATCH = 25_000
 SELECT_NODE_BY_REF = (
     "SELECT id, label, code, owner, props, version, created_at, updated_at, updated_by,"
     " search_text"
@@ -322,7 +316,7 @@ class SqliteGraphStore:
     def _inserts(
         db: sqlite3.Connection, changes: ChangeSet, unconditional: bool
     ) -> Iterator[Inserts]:
-        """Bulk loads insert text and edge rows in the background while the next are built."""
+        """Bulk loads insert text index rows in the background while the next are built."""
         if unconditional and len(changes.nodes) + len(changes.edges) >= BACKGROUND_MIN_WRITES:
             with background_inserts(db) as inserts:
                 yield inserts
@@ -351,9 +345,10 @@ class SqliteGraphStore:
         changes: ChangeSet,
         ids: dict[NodeRef, int],
         fresh: set[int],
-        rows: Inserts,
+        text_rows: Inserts,
     ) -> set[int]:
-        """Replace the edges; return the ids of the nodes whose edges changed."""
+        """Replace the edges; return the ids of the nodes whose edges changed. The edge rows
+        are built while `text_rows` are still being inserted, and written after them."""
         # Statements are buffered into executemany batches, deletes before inserts. A DELETE
         # may run before inserts buffered ahead of it only when it cannot match them (no edge
         # of its node, type and direction was written in this change set); otherwise both
@@ -367,12 +362,11 @@ class SqliteGraphStore:
         touched: set[int] = set()
 
         def flush() -> None:
-            if deletes_out or deletes_in:
-                rows.drain()
-                db.executemany(DELETE_OUT_EDGES, deletes_out)
-                db.executemany(DELETE_IN_EDGES, deletes_in)
+            text_rows.drain()
+            db.executemany(DELETE_OUT_EDGES, deletes_out)
+            db.executemany(DELETE_IN_EDGES, deletes_in)
             inserts.sort(key=_edge_key)  # stable: of two equal keys the later still wins
-            rows.insert(EDGE_ROWS, inserts)
+            db.executemany(INSERT_EDGE, inserts)
             deletes_out.clear()
             deletes_in.clear()
             inserts.clear()
@@ -398,10 +392,7 @@ class SqliteGraphStore:
                 inserts.extend(zip(repeat(near), repeat(type_), fars, keys, props))
             else:
                 inserts.extend(zip(fars, repeat(type_), repeat(near), keys, props))
-            if len(inserts) >= EDGE_BATCH:
-                flush()
         flush()
-        rows.drain()
         return touched
 
     def _write_nodes_unconditionally(
