@@ -1,5 +1,5 @@
 """Background row inserts of the embedded store: in order, failures reach the caller, and a
-failed bulk change set leaves nothing behind."""
+bulk change set that fails after them leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -49,7 +49,10 @@ def test_a_failed_batch_is_raised_and_later_batches_are_skipped() -> None:
     assert db.execute("SELECT k FROM t").fetchall() == [(1,)]
 
 
-def test_a_bulk_change_set_failing_in_the_background_writes_nothing(tmp_path: Path) -> None:
+def test_a_bulk_change_set_failing_after_its_background_inserts_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    """The text rows inserted by the background thread are rolled back with the rest."""
     store = SqliteGraphStore(tmp_path / "graph.db")
     dept = NodeRef("Department", "D1")
     systems = [NodeRef("System", f"S-{i:05d}") for i in range(2500)]
