@@ -6,6 +6,8 @@ servers they are pointed at, so any number can run behind a load balancer.
 
 from __future__ import annotations
 
+import gc
+
 from starlette.types import ASGIApp
 
 from api.app import create_app
@@ -17,4 +19,6 @@ from api.settings import Settings
 def app() -> ASGIApp:
     """Build one replica from the environment."""
     configure_logging()
-    return create_app(build_services(Settings()))
+    built = create_app(build_services(Settings()))
+    gc.freeze()  # as `irs serve` does: what lives as long as the process leaves the GC's passes
+    return built
