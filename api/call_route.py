@@ -144,8 +144,8 @@ def released_body(result: Released) -> dict[str, Any]:
 def denied_body(result: Denied) -> dict[str, Any]:
     return {
         "code": "CALL_DENIED",
-        "message": "调用被拒绝：" + "；".join(r.message for r in result.reasons),
-        "messageEn": "call denied: " + "; ".join(r.message_en for r in result.reasons),
+        "message": result.message,
+        "messageEn": result.message_en,
         "reasons": [
             {"code": r.code, "message": r.message, "messageEn": r.message_en}
             for r in result.reasons

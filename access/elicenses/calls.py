@@ -153,6 +153,14 @@ class Denied:
     reasons: tuple[Reason, ...]
     audit_seq: int  # -1 only when the audit store itself failed (the call then raises)
 
+    @property
+    def message(self) -> str:
+        return "调用被拒绝：" + "；".join(r.message for r in self.reasons)
+
+    @property
+    def message_en(self) -> str:
+        return "call denied: " + "; ".join(r.message_en for r in self.reasons)
+
 
 def mask(value: str) -> str:
     """Mask a personal value for display (张三 → 张*, 350203199001011234 → 3502**********1234)."""

@@ -274,8 +274,8 @@ def _attempt(info: Info, action: Callable[[], Any]) -> Any:
 def _denied(denied: Denied) -> CallDenied:
     return CallDenied(
         code="CALL_DENIED",
-        message="调用被拒绝：" + "；".join(r.message for r in denied.reasons),
-        message_en="call denied: " + "; ".join(r.message_en for r in denied.reasons),
+        message=denied.message,
+        message_en=denied.message_en,
         reasons=[
             PolicyReason(code=r.code, message=r.message, message_en=r.message_en)
             for r in denied.reasons
