@@ -34,5 +34,5 @@ def _word_tokens(word: str) -> tuple[str, ...]:
         elif len(run) == 1:
             out.append(run)
         else:
-            out.extend(map(str.__add__, run, run[1:]))
+            out += [run[i : i + 2] for i in range(len(run) - 1)]  # one string per bigram
     return tuple(out)
