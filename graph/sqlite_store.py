@@ -16,6 +16,7 @@ from collections.abc import Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,7 @@ DELETE_OUT_EDGES = "DELETE FROM edges WHERE src = ? AND type = ?"
 DELETE_IN_EDGES = "DELETE FROM edges WHERE dst = ? AND type = ?"
 INSERT_EDGE = "INSERT OR REPLACE INTO edges (src, type, dst, key, props) VALUES (?, ?, ?, ?, ?)"
 TEXT_ROWS = RowInsert(INSERT_TEXT, INSERT_TEXT_ROWS)
+EDGE_KEY = itemgetter(0, 1, 2, 3)  # src, type, dst, key of an INSERT_EDGE row
 # Change sets at least this large insert their text index rows in the background.
 BACKGROUND_MIN_WRITES = 2_000
 TEXT_BATCH = 5_000
@@ -197,10 +199,6 @@ def _edge_json(props: Mapping[str, Any]) -> str:
     if not props:
         return "{}"
     return orjson.dumps(props, option=orjson.OPT_SORT_KEYS).decode()
-
-
-def _edge_key(row: tuple[int, str, int, str, str]) -> tuple[int, str, int, str]:
-    return row[0], row[1], row[2], row[3]
 
 
 def _fts_query(text: str) -> str | None:
@@ -365,7 +363,7 @@ class SqliteGraphStore:
             text_rows.drain()
             db.executemany(DELETE_OUT_EDGES, deletes_out)
             db.executemany(DELETE_IN_EDGES, deletes_in)
-            inserts.sort(key=_edge_key)  # stable: of two equal keys the later still wins
+            inserts.sort(key=EDGE_KEY)  # stable: of two equal keys the later still wins
             db.executemany(INSERT_EDGE, inserts)
             deletes_out.clear()
             deletes_in.clear()
