@@ -356,7 +356,8 @@ class SqliteGraphStore:
         inserts: list[tuple[int, str, int, str, str]] = []
         deletes_out: list[tuple[int, str]] = []
         deletes_in: list[tuple[int, str]] = []
-        given: set[tuple[int, str, bool]] = set()
+        # ids of the nodes given edges in this change set, by (type, outgoing from the node)
+        given: dict[tuple[str, bool], set[int]] = {}
         touched: set[int] = set()
 
         def flush() -> None:
@@ -372,20 +373,21 @@ class SqliteGraphStore:
         for replace in changes.edges:
             near = ids[replace.node]
             touched.add(near)
+            type_ = replace.type
             outgoing = replace.direction is Direction.OUT
-            if near not in fresh or (near, replace.type, outgoing) in given:
-                if (near, replace.type, outgoing) in given:
+            given_near = near in given.get((type_, outgoing), ())
+            if near not in fresh or given_near:
+                if given_near:
                     flush()
-                (deletes_out if outgoing else deletes_in).append((near, replace.type))
+                (deletes_out if outgoing else deletes_in).append((near, type_))
             if not replace.targets:
                 continue
-            type_ = replace.type
             fars = [ids[t.target] for t in replace.targets]
             touched.update(fars)
             keys = [t.key for t in replace.targets]
             props = [_edge_json(t.props) for t in replace.targets]
-            given.add((near, type_, outgoing))
-            given.update(zip(fars, repeat(type_), repeat(not outgoing)))
+            given.setdefault((type_, outgoing), set()).add(near)
+            given.setdefault((type_, not outgoing), set()).update(fars)
             if outgoing:
                 inserts.extend(zip(repeat(near), repeat(type_), fars, keys, props))
             else:
