@@ -226,7 +226,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self, step: Step, parent_type: GraphQLObjectType, source: Any, path: Path | None
     ) -> Any:
         """An object field: read, then its selection executed from its plan."""
-        field_path = Path(path, step.name, parent_type.name)
+        field_path = None  # made when needed: an object of plain leaves needs none
         try:
             value = self._read(step, source)
             if value is None or value is Undefined:
@@ -234,6 +234,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     raise TypeError(f"Cannot return null for non-nullable field {step.label}.")
                 return None
             if not self._is_plain(value):
+                field_path = Path(path, step.name, parent_type.name)
                 return self._complete_generic(step, parent_type, field_path, value)
             assert step.object_type is not None
             if step.type_check is not None and not step.type_check(value, None):
@@ -242,9 +243,12 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 done = step.leaves(value)
                 if done is not None:
                     return done
+            field_path = Path(path, step.name, parent_type.name)
             completed = self._execute_plan(step.plan, step.object_type, value, field_path)
         except Exception as raw_error:
-            self._field_error(raw_error, step, field_path)
+            self._field_error(
+                raw_error, step, field_path or Path(path, step.name, parent_type.name)
+            )
             return None
         if isinstance(completed, dict):
             return completed
@@ -376,15 +380,20 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         awaitable_indices: list[int] = []
         try:
             for index, item in enumerate(items):
-                item_path = Path(path, index, None)
                 plain = plain_classes.get(type(item))
                 if plain is None:
                     plain = is_plain(item)
+                if plain and leaves is not None and type_check is None:
+                    done = leaves(item)  # plain leaves: no path needed unless it falls back
+                    if done is not None:
+                        append(done)
+                        continue
+                item_path = Path(path, index, None)
                 if plain:
                     try:
                         if type_check is not None and not type_check(item, None):
                             raise invalid_return_type_error(object_type, item, details)
-                        if leaves is not None:
+                        if leaves is not None and type_check is not None:
                             done = leaves(item)
                             if done is not None:
                                 append(done)
