@@ -6,12 +6,11 @@ servers they are pointed at, so any number can run behind a load balancer.
 
 from __future__ import annotations
 
-import gc
-
 from starlette.types import ASGIApp
 
 from api.app import create_app
 from api.observability import configure_logging
+from api.runtime import settle_heap_for_serving
 from api.services import build_services
 from api.settings import Settings
 
@@ -20,5 +19,5 @@ def app() -> ASGIApp:
     """Build one replica from the environment."""
     configure_logging()
     built = create_app(build_services(Settings()))
-    gc.freeze()  # as `irs serve` does: what lives as long as the process leaves the GC's passes
+    settle_heap_for_serving()  # as `irs serve` does (see api.runtime)
     return built

@@ -414,6 +414,8 @@ def _input(request: Any) -> dict[str, Any]:
 
 
 def main() -> None:
+    from api.runtime import settle_heap_for_serving
+
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
@@ -425,6 +427,7 @@ def main() -> None:
     data = Path(tempfile.mkdtemp(prefix="irs-bench-calls-"))
     try:
         world = World(data, f"http://127.0.0.1:{port}")
+        settle_heap_for_serving()  # as the server does (its workers do it too, api.asgi)
         report: dict[str, Any] = {
             "benchmark": "licensed_calls",
             "backend": "embedded (SQLite graph + SQLite records, in-process policy)",

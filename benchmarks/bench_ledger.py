@@ -35,6 +35,7 @@ from api.app import create_app
 from api.graphql.context import Context
 from api.graphql.loaders import Loaders
 from api.graphql.schema import build_schema
+from api.runtime import settle_heap_for_serving
 from api.services import build_services
 from api.settings import Settings
 from catalog.generator import LedgerSize, generate_ledger
@@ -116,7 +117,7 @@ def main() -> None:
         # which a server does not hold) is kept out of the collector's full passes
         del generated
         gc.collect()
-        gc.freeze()
+        settle_heap_for_serving()  # the bare store query and the pages run under it alike
 
         codes = [
             n.ref.code
@@ -146,7 +147,7 @@ def main() -> None:
         app = create_app(services)
         # `irs serve` freezes the heap once its app (and the app's schema) is built; so does
         # this, or the collector's full passes walk the schema during the pages (~15 ms each)
-        gc.freeze()
+        settle_heap_for_serving()
         admin = Principal(client_id="bench", name="bench", role=Role.ADMIN)
 
         async def in_process() -> list[float]:
