@@ -10,8 +10,6 @@ import hashlib
 import hmac
 import re
 import secrets
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
@@ -21,6 +19,7 @@ from sqlalchemy import select as sql_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from access.driver_sql import DriverStatements
 from access.tables import Client, ClientPublic
 from catalog.codes import CodeError, validate_uscc
 from catalog.principal import Principal, Role
@@ -49,29 +48,16 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-AUTH_CACHE_SECONDS: Final = 2.0
-AUTH_CACHE_ENTRIES: Final = 4096
-
-
 class ClientRegistry:
     """Creates clients and turns bearer tokens into principals.
 
-    A token found valid is remembered for `cache_seconds` (2 s), so a busy integrator's
-    requests skip the lookup: a revocation takes effect at once in the process that revokes
-    and within `cache_seconds` in the others (other workers, other replicas). Only valid
-    tokens are remembered, under their SHA-256, never the token itself."""
+    Every request's token is looked up (one indexed read on the driver's cursor): a revoked
+    token is refused at once everywhere, and a records outage refuses every request (fail
+    closed) instead of trusting what was checked a moment ago."""
 
-    def __init__(
-        self,
-        *,
-        engine: Engine,
-        cache_seconds: float = AUTH_CACHE_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, *, engine: Engine) -> None:
         self._engine = engine
-        self._cache_seconds = cache_seconds
-        self._clock = clock
-        self._valid: dict[str, tuple[float, Principal]] = {}
+        self._statements = DriverStatements(engine)
 
     def create(
         self,
@@ -113,32 +99,18 @@ class ClientRegistry:
             session.add(row)
             session.commit()
             session.refresh(row)
-            issued = IssuedToken(ClientPublic.model_validate(row), token)
-        self._valid.clear()  # a re-created client's old token must stop working here at once
-        return issued
+            return IssuedToken(ClientPublic.model_validate(row), token)
 
     def authenticate(self, token: str) -> Principal | None:
-        """The principal of a valid, unrevoked token; None otherwise."""
-        key = hashlib.sha256(token.encode()).hexdigest()
-        now = self._clock()
-        remembered = self._valid.get(key)
-        if remembered is not None and remembered[0] > now:
-            return remembered[1]
-        principal = self._look_up(token)
-        if principal is not None and self._cache_seconds > 0:
-            if len(self._valid) >= AUTH_CACHE_ENTRIES:
-                self._valid.clear()
-            self._valid[key] = (now + self._cache_seconds, principal)
-        return principal
-
-    def _look_up(self, token: str) -> Principal | None:
+        """The principal of a valid, unrevoked token; None otherwise. Raises SQLAlchemyError
+        when the records database cannot say (callers refuse the request then)."""
         match = _TOKEN.match(token)
         if match is None:
             return None
         client_id, secret = match.groups()
-        # a Core statement, not an ORM session: this runs before every request
-        with self._engine.connect() as connection:
-            row = connection.execute(CLIENT_BY_ID, {"client_id": client_id}).first()
+        with self._statements.cursor() as cursor:
+            rows = self._statements[CLIENT_BY_ID].rows(cursor, {"client_id": client_id})
+        row = rows[0] if rows else None
         if row is None or row.revoked_at is not None:
             return None
         if not hmac.compare_digest(row.token_sha256, _digest(secret)):
@@ -162,5 +134,4 @@ class ClientRegistry:
             row.revoked_at = datetime.now(UTC)
             session.add(row)
             session.commit()
-        self._valid.clear()
-        return True
+            return True

@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, Select, TextClause
 
@@ -121,13 +122,36 @@ class DriverStatements:
     @contextmanager
     def cursor(self) -> Iterator[Any]:
         """A cursor on a pooled driver connection; the connection goes back to the pool
-        (rolled back: a read leaves nothing open) when the block ends."""
+        (rolled back: a read leaves nothing open) when the block ends. A driver error inside
+        the block is raised as SQLAlchemy's own (`DBAPIError` and its kinds), so callers
+        catch one family of database errors whichever way a statement ran."""
         connection = self._engine.raw_connection()
         try:
             cursor = connection.cursor()
             try:
-                yield cursor
+                with driver_errors_as_sqlalchemy(self._engine, connection):
+                    yield cursor
             finally:
                 cursor.close()
         finally:
             connection.close()
+
+
+@contextmanager
+def driver_errors_as_sqlalchemy(engine: Engine, connection: Any = None) -> Iterator[None]:
+    """Raise a driver error from the block as SQLAlchemy's `DBAPIError` (of the matching
+    kind), as SQLAlchemy itself would; a pooled `connection` that the error shows to be
+    disconnected is invalidated, so the pool does not hand it out again."""
+    dialect = engine.dialect
+    driver_error = dialect.loaded_dbapi.Error
+    try:
+        yield
+    except driver_error as exc:
+        lost = False
+        if connection is not None:
+            lost = bool(dialect.is_disconnect(exc, connection.dbapi_connection, None))
+            if lost:
+                connection.invalidate(exc)
+        raise DBAPIError.instance(
+            None, None, exc, driver_error, connection_invalidated=lost, dialect=dialect
+        ) from exc

@@ -204,10 +204,6 @@ class LicensedCalls:
         self._clock = clock
         self._committer = GroupCommitter(engine=engine, audit=audit)
         self._statements = DriverStatements(engine)
-        self._read_errors: tuple[type[Exception], ...] = (
-            SQLAlchemyError,
-            engine.dialect.loaded_dbapi.Error,  # the driver's own, from the driver-level reads
-        )
 
     # -- the call ---------------------------------------------------------------------------
 
@@ -270,7 +266,7 @@ class LicensedCalls:
                 holder_index=holder_index,
                 code_digest=code_digest,
             )
-        except self._read_errors as exc:
+        except SQLAlchemyError as exc:
             raise Unavailable(
                 "记录库不可用，调用已拒绝（未释放任何数据）",
                 "the records database is unavailable; the call was refused, nothing released",

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from access.audit.log import AuditLog
 from access.audit.records import AuditDecision, AuditDraft, AuditRecord
-from access.driver_sql import DriverStatements
+from access.driver_sql import DriverStatements, driver_errors_as_sqlalchemy
 
 MAX_BATCH: Final = 512
 
@@ -201,7 +201,7 @@ class GroupCommitter:
     def _commit_batch(self, batch: Sequence[_Waiter]) -> list[Committed]:
         drafts: list[AuditDraft] = []
         refusals: list[str | None] = []
-        with Session(self._engine) as session:
+        with Session(self._engine) as session, driver_errors_as_sqlalchemy(self._engine):
             cursor = session.connection().connection.cursor()  # the driver's, in the transaction
             try:
                 for waiter in batch:

@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from access.driver_sql import DriverStatements
 from access.elicenses.call_facts import CODE_WITH_CONSENT, GRANTS_WITH_USAGE, HOLDER_LICENSES
@@ -72,3 +74,9 @@ def test_writes_count_rows_inside_the_callers_transaction(world: World) -> None:
         connection.close()
     with statements.cursor() as cursor:
         assert statements[UNCOUNT_CALL].execute(cursor, keys) == 0
+
+
+def test_a_driver_error_surfaces_as_sqlalchemys_own(world: World) -> None:
+    statements = DriverStatements(world.services.records)
+    with pytest.raises(DBAPIError), statements.cursor() as cursor:
+        cursor.execute("SELECT no_such_column FROM grants")
