@@ -125,7 +125,8 @@ class DriverStatements:
         (rolled back: a read leaves nothing open) when the block ends. A driver error inside
         the block is raised as SQLAlchemy's own (`DBAPIError` and its kinds), so callers
         catch one family of database errors whichever way a statement ran."""
-        connection = self._engine.raw_connection()
+        with driver_errors_as_sqlalchemy(self._engine):  # connecting fails like a statement
+            connection = self._engine.raw_connection()
         try:
             cursor = connection.cursor()
             try:
