@@ -128,12 +128,12 @@ class DriverStatements:
         with driver_errors_as_sqlalchemy(self._engine):  # connecting fails like a statement
             connection = self._engine.raw_connection()
         try:
-            cursor = connection.cursor()
-            try:
-                with driver_errors_as_sqlalchemy(self._engine, connection):
+            with driver_errors_as_sqlalchemy(self._engine, connection):
+                cursor = connection.cursor()
+                try:
                     yield cursor
-            finally:
-                cursor.close()
+                finally:
+                    cursor.close()
         finally:
             connection.close()
 
