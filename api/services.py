@@ -55,6 +55,7 @@ class Services:
     trust: Trust
 
     def close(self) -> None:
+        self.calls.close()
         self.store.close()
         self.records.dispose()
         self.policy.close()

@@ -471,6 +471,10 @@ class LicensedCalls:
             raise _audit_unavailable(exc) from exc
         return Denied(tuple(reasons), committed.record.seq)
 
+    def close(self) -> None:
+        """Finish the commits under way and release the committer's thread and lock file."""
+        self._committer.close()
+
     @property
     def committer(self) -> GroupCommitter:
         """The group committer (its counters show how many calls each commit carried)."""

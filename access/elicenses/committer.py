@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import fcntl
+import os
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -108,7 +109,8 @@ class GroupCommitter:
         self._leading = False
         self._flush_scheduled = False
         self._thread: ThreadPoolExecutor | None = None  # leads for coroutines; made on first use
-        self._file_lock = _writer_lock_path(engine)
+        self._lock_path = _writer_lock_path(engine)
+        self._lock_fd: int | None = None  # opened by the first commit, kept until close()
         self._statements = DriverStatements(engine)
         self.commits = 0  # transactions committed, and the writes they carried (metrics)
         self.writes = 0
@@ -187,16 +189,29 @@ class GroupCommitter:
                 waiter.settle()
 
     def _commit(self, batch: Sequence[_Waiter]) -> list[Committed]:
-        if self._file_lock is None:
+        if self._lock_path is None:
             return self._commit_batch(batch)
         # SQLite: processes (uvicorn workers) take turns on a blocking file lock; SQLite's own
-        # busy handler would poll with growing sleeps and stretch the tail to seconds
-        with self._file_lock.open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                return self._commit_batch(batch)
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        # busy handler would poll with growing sleeps and stretch the tail to seconds. Only the
+        # leader commits, so one descriptor kept open serves every commit of the process.
+        if self._lock_fd is None:
+            self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            return self._commit_batch(batch)
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        """Let the commits under way finish, stop the committer's thread, release the lock
+        file (a later commit would start them again)."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.shutdown(wait=True)
+        fd, self._lock_fd = self._lock_fd, None
+        if fd is not None:
+            os.close(fd)
 
     def _commit_batch(self, batch: Sequence[_Waiter]) -> list[Committed]:
         drafts: list[AuditDraft] = []
