@@ -101,6 +101,12 @@ class ClientRegistry:
             session.refresh(row)
             return IssuedToken(ClientPublic.model_validate(row), token)
 
+    def authenticate_header(self, authorization: str) -> Principal | None:
+        """The principal of an `Authorization: Bearer <token>` header value; None for any
+        other scheme or an invalid token (raises like `authenticate`)."""
+        scheme, _, token = authorization.partition(" ")
+        return self.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+
     def authenticate(self, token: str) -> Principal | None:
         """The principal of a valid, unrevoked token; None otherwise. Raises SQLAlchemyError
         when the records database cannot say (callers refuse the request then)."""

@@ -122,13 +122,9 @@ class Authenticated:
             page = await self.app.render_graphql_ide(request)
             await page(scope, receive, send)
             return
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
         try:
-            principal = (
-                self.services.clients.authenticate(token.strip())
-                if scheme.lower() == "bearer"
-                else None
+            principal = self.services.clients.authenticate_header(
+                request.headers.get("authorization", "")
             )
         except SQLAlchemyError:  # records database down: refuse, never let anyone through
             self.backend_error("records")

@@ -64,11 +64,8 @@ def records_unavailable() -> Refused:
 def principal_of(services: Services, request: Request) -> Principal:
     """The caller of a bearer token (one indexed read), or a refusal: 401 without a valid
     token, 503 when the records database cannot say (never let anyone through then)."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
     try:
-        principal = (
-            services.clients.authenticate(token.strip()) if scheme.lower() == "bearer" else None
-        )
+        principal = services.clients.authenticate_header(request.headers.get("authorization", ""))
     except SQLAlchemyError:
         raise records_unavailable() from None
     if principal is None:
