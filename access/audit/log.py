@@ -84,6 +84,48 @@ class AuditPage:
     next_after: int | None
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RecordFilter:
+    """What a search asks for: every given member must match (time: from inclusive, until
+    exclusive; the others exactly, on the log's query columns)."""
+
+    time_from: datetime | None = None
+    time_until: datetime | None = None
+    kind: AuditKind | None = None
+    actor: str | None = None
+    resource: str | None = None
+    holder_blind_index: str | None = None
+    purpose: str | None = None
+    matter: str | None = None
+    decision: AuditDecision | None = None
+    request_id: str | None = None
+    grant_id: str | None = None
+    consent_id: str | None = None
+
+    def terms(self) -> list[ColumnElement[bool]]:
+        """The WHERE terms of this filter."""
+        c = RECORD_TABLE.c
+        where: list[ColumnElement[bool]] = []
+        if self.time_from is not None:
+            where.append(c.time >= self.time_from.astimezone(UTC))
+        if self.time_until is not None:
+            where.append(c.time < self.time_until.astimezone(UTC))
+        equal: dict[str, str | None] = {
+            "kind": None if self.kind is None else self.kind.value,
+            "actor": self.actor,
+            "resource": self.resource,
+            "holder_blind_index": self.holder_blind_index,
+            "purpose": self.purpose,
+            "matter": self.matter,
+            "decision": None if self.decision is None else self.decision.value,
+            "request_id": self.request_id,
+            "grant_id": self.grant_id,
+            "consent_id": self.consent_id,
+        }
+        where += [c[name] == value for name, value in equal.items() if value is not None]
+        return where
+
+
 class AuditLog:
     """The audit log in the records database (tables of migration 0003), signing with `key`."""
 
@@ -324,47 +366,23 @@ class AuditLog:
 
     def search(
         self,
+        where: RecordFilter | None = None,
         *,
-        time_from: datetime | None = None,
-        time_until: datetime | None = None,
-        kind: AuditKind | None = None,
-        actor: str | None = None,
-        resource: str | None = None,
-        holder_blind_index: str | None = None,
-        purpose: str | None = None,
-        matter: str | None = None,
-        decision: AuditDecision | None = None,
-        request_id: str | None = None,
-        grant_id: str | None = None,
-        consent_id: str | None = None,
         after: int | None = None,
         limit: int = 100,
         newest_first: bool = False,
     ) -> AuditPage:
-        """Records matching every given filter (time: from inclusive, until exclusive), by seq;
-        `after` is the previous page's `next_after`, `limit` is capped at `MAX_PAGE`. Each
-        record comes from its leaf bytes, checked against the columns that matched it."""
+        """Records matching `where`, by seq; `after` is the previous page's `next_after`,
+        `limit` is capped at `MAX_PAGE`. Each record comes from its leaf bytes, checked against
+        the columns that matched it."""
         c = RECORD_TABLE.c
-        where = _filters(
-            time_from=time_from,
-            time_until=time_until,
-            kind=kind,
-            actor=actor,
-            resource=resource,
-            holder_blind_index=holder_blind_index,
-            purpose=purpose,
-            matter=matter,
-            decision=decision,
-            request_id=request_id,
-            grant_id=grant_id,
-            consent_id=consent_id,
-        )
+        terms = (where or RecordFilter()).terms()
         if after is not None:
-            where.append(c.seq < after if newest_first else c.seq > after)
+            terms.append(c.seq < after if newest_first else c.seq > after)
         limit = max(1, min(limit, MAX_PAGE))
         stmt = (
             select(RECORD_TABLE)
-            .where(and_(True, *where))
+            .where(and_(True, *terms))
             .order_by(c.seq.desc() if newest_first else c.seq)
             .limit(limit + 1)
         )
@@ -374,11 +392,10 @@ class AuditLog:
         more = len(rows) > limit
         return AuditPage(records=records, next_after=records[-1].seq if more else None)
 
-    def count(self, **filters: Any) -> int:
-        """How many records match `search`'s filters (same keywords; a connection's
-        totalCount)."""
-        where = _filters(**filters)
-        stmt = select(func.count()).select_from(RECORD_TABLE).where(and_(True, *where))
+    def count(self, where: RecordFilter | None = None) -> int:
+        """How many records match `where` (a connection's totalCount)."""
+        terms = (where or RecordFilter()).terms()
+        stmt = select(func.count()).select_from(RECORD_TABLE).where(and_(True, *terms))
         with self._engine.connect() as connection:
             return int(connection.execute(stmt).scalar_one())
 
@@ -395,44 +412,6 @@ class AuditLog:
 
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _filters(
-    *,
-    time_from: datetime | None = None,
-    time_until: datetime | None = None,
-    kind: AuditKind | None = None,
-    actor: str | None = None,
-    resource: str | None = None,
-    holder_blind_index: str | None = None,
-    purpose: str | None = None,
-    matter: str | None = None,
-    decision: AuditDecision | None = None,
-    request_id: str | None = None,
-    grant_id: str | None = None,
-    consent_id: str | None = None,
-) -> list[ColumnElement[bool]]:
-    """The WHERE terms of a search: a time range and exact matches on the query columns."""
-    c = RECORD_TABLE.c
-    where: list[ColumnElement[bool]] = []
-    if time_from is not None:
-        where.append(c.time >= time_from.astimezone(UTC))
-    if time_until is not None:
-        where.append(c.time < time_until.astimezone(UTC))
-    equal: dict[str, str | None] = {
-        "kind": None if kind is None else kind.value,
-        "actor": actor,
-        "resource": resource,
-        "holder_blind_index": holder_blind_index,
-        "purpose": purpose,
-        "matter": matter,
-        "decision": None if decision is None else decision.value,
-        "request_id": request_id,
-        "grant_id": grant_id,
-        "consent_id": consent_id,
-    }
-    where += [c[name] == value for name, value in equal.items() if value is not None]
-    return where
 
 
 def _parse_row(row: Any) -> AuditRecord:
@@ -455,6 +434,7 @@ __all__ = [
     "AuditDraft",
     "AuditLog",
     "AuditPage",
+    "RecordFilter",
     "RecordProof",
     "SignedCheckpoint",
     "VerifyReport",

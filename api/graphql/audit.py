@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import strawberry
 
 from access.audit import records as audit_records
 from access.audit.errors import AuditError
+from access.audit.log import RecordFilter
 from access.audit.merkle import leaf_hash
 from access.audit.records import AuditDecision as DomainDecision
 from access.audit.records import AuditKind as DomainKind
@@ -164,21 +165,21 @@ class AuditFilter:
     consent_id: str | None = None
     holder_blind_index: str | None = None
 
-    def as_kwargs(self) -> dict[str, Any]:
-        return {
-            "time_from": self.time_from,
-            "time_until": self.time_until,
-            "kind": DomainKind(self.kind) if self.kind else None,
-            "actor": self.actor,
-            "resource": self.resource,
-            "purpose": self.purpose,
-            "matter": self.matter_code,
-            "decision": DomainDecision(self.decision) if self.decision else None,
-            "request_id": self.request_id,
-            "grant_id": self.grant_id,
-            "consent_id": self.consent_id,
-            "holder_blind_index": self.holder_blind_index,
-        }
+    def to_domain(self) -> RecordFilter:
+        return RecordFilter(
+            time_from=self.time_from,
+            time_until=self.time_until,
+            kind=DomainKind(self.kind) if self.kind else None,
+            actor=self.actor,
+            resource=self.resource,
+            purpose=self.purpose,
+            matter=self.matter_code,
+            decision=DomainDecision(self.decision) if self.decision else None,
+            request_id=self.request_id,
+            grant_id=self.grant_id,
+            consent_id=self.consent_id,
+            holder_blind_index=self.holder_blind_index,
+        )
 
 
 def _seq_cursor(after: str | None) -> int | None:
@@ -192,20 +193,18 @@ def _seq_cursor(after: str | None) -> int | None:
     return int(value)
 
 
-def _page(
-    info: Info, filters: dict[str, Any], first: int, after: str | None
-) -> Connection[AuditEntry]:
+def _page(info: Info, where: RecordFilter, first: int, after: str | None) -> Connection[AuditEntry]:
     from api.graphql.connection import encode_cursor
 
     check_first(first)
     audit = info.context.audit
-    page = audit.search(**filters, after=_seq_cursor(after), limit=max(first, 1), newest_first=True)
+    page = audit.search(where, after=_seq_cursor(after), limit=max(first, 1), newest_first=True)
     records = page.records[:first]
     return connection(
         [(encode_cursor(str(r.seq)), AuditEntry.of(r)) for r in records],
         has_next=page.next_after is not None and first > 0,
         after=after,
-        count=lambda: audit.count(**filters),
+        count=lambda: audit.count(where),
     )
 
 
@@ -221,7 +220,7 @@ class AuditQuery:
     ) -> Connection[AuditEntry]:
         if info.context.principal.role not in AUDITORS:
             raise forbidden("只有审计人员可以查询审计日志", "only auditors search the audit log")
-        return _page(info, (filter or AuditFilter()).as_kwargs(), first, after)
+        return _page(info, (filter or AuditFilter()).to_domain(), first, after)
 
     @strawberry.field(description="One record by its sequence number (auditors and admins).")
     def audit_record(self, info: Info, seq: int) -> AuditEntry | None:
@@ -280,4 +279,4 @@ class AuditQuery:
         except ValidationFailed as exc:
             issue = exc.issues[0]
             raise bad_input(issue.path, issue.code, issue.message, issue.message_en) from None
-        return _page(info, {"holder_blind_index": index}, first, after)
+        return _page(info, RecordFilter(holder_blind_index=index), first, after)

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from access.audit.errors import AuditOutOfRange, InvalidAuditRecord
-from access.audit.log import MAX_PAGE, AuditLog
+from access.audit.log import MAX_PAGE, AuditLog, RecordFilter
 from access.audit.merkle import MemoryNodeStore, leaf_hash, root_at
 from access.audit.records import AuditDecision, AuditKind
 from access.audit.verify import verify_extension, verify_record
@@ -112,24 +112,26 @@ def test_two_replicas_share_one_log(log: tuple[Engine, AuditLog], tmp_path: Path
 def test_search_filters_and_pages_by_seq(log: tuple[Engine, AuditLog]) -> None:
     _, audit = log
     audit.append_now([draft(i) for i in range(60)])
-    page = audit.search(actor="app-1", limit=7)
+    page = audit.search(RecordFilter(actor="app-1"), limit=7)
     got = [r.seq for r in page.records]
     assert got == [i for i in range(60) if i % 3 == 1][:7]
     seen = list(got)
     while page.next_after is not None:
-        page = audit.search(actor="app-1", limit=7, after=page.next_after)
+        page = audit.search(RecordFilter(actor="app-1"), limit=7, after=page.next_after)
         seen += [r.seq for r in page.records]
     assert seen == [i for i in range(60) if i % 3 == 1]
-    newest = audit.search(actor="app-1", limit=3, newest_first=True)
+    newest = audit.search(RecordFilter(actor="app-1"), limit=3, newest_first=True)
     assert [r.seq for r in newest.records] == [58, 55, 52]
     window = audit.search(
-        time_from=T0 + timedelta(seconds=10),
-        time_until=T0 + timedelta(seconds=20),
-        decision=AuditDecision.ALLOW,
-        kind=AuditKind.LICENSED_CALL,
+        RecordFilter(
+            time_from=T0 + timedelta(seconds=10),
+            time_until=T0 + timedelta(seconds=20),
+            decision=AuditDecision.ALLOW,
+            kind=AuditKind.LICENSED_CALL,
+        )
     )
     assert [r.seq for r in window.records] == [i for i in range(10, 20) if i % 6 != 5 and i % 4]
-    assert [r.seq for r in audit.search(holder_blind_index=f"{3:064x}").records] == [
+    assert [r.seq for r in audit.search(RecordFilter(holder_blind_index=f"{3:064x}")).records] == [
         3,
         10,
         17,
@@ -143,13 +145,13 @@ def test_search_filters_and_pages_by_seq(log: tuple[Engine, AuditLog]) -> None:
     assert [
         r.seq
         for r in audit.search(
-            request_id="req-2", grant_id="g-0", matter="350200-000-XK-0002"
+            RecordFilter(request_id="req-2", grant_id="g-0", matter="350200-000-XK-0002")
         ).records
     ][:3] == [2, 6, 10]
     assert [
         r.seq
         for r in audit.search(
-            consent_id="c-42", resource="R-000002", purpose="办理食品经营许可"
+            RecordFilter(consent_id="c-42", resource="R-000002", purpose="办理食品经营许可")
         ).records
     ] == [42]
     assert len(audit.search(limit=10**6).records) == 60

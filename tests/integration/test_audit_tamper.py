@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from access.audit.checkpoint import Checkpoint, sign_checkpoint
 from access.audit.errors import AuditStoreCorrupt, CheckpointSignatureError, InvalidProof
-from access.audit.log import AuditLog
+from access.audit.log import AuditLog, RecordFilter
 from access.audit.store_check import ProblemKind
 from access.audit.verify import verify_record
 from tests.integration.audit_support import ORIGIN, T0, draft, drop_guards, open_log
@@ -222,7 +222,7 @@ def test_a_modified_record_fails_its_proof_offline(signed_log: tuple[Engine, Aud
             proof=proof.proof,
         )
     with pytest.raises(AuditStoreCorrupt):
-        log.search(actor="app-1")  # the columns no longer describe the leaf
+        log.search(RecordFilter(actor="app-1"))  # the columns no longer describe the leaf
 
 
 def test_a_forged_checkpoint_is_refused_everywhere(signed_log: tuple[Engine, AuditLog]) -> None:

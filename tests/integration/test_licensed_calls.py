@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from access.audit.log import RecordFilter
 from access.audit.records import AuditDecision
 from access.crypto.jws import TrustStore
 from access.crypto.vc import verify_credential
@@ -250,7 +251,9 @@ def test_an_unreachable_policy_engine_refuses_and_releases_nothing(
     finally:
         engine.close()
     assert PERSON not in caplog.text
-    denied = world.services.audit.search(decision=AuditDecision.DENY, newest_first=True, limit=1)
+    denied = world.services.audit.search(
+        RecordFilter(decision=AuditDecision.DENY), newest_first=True, limit=1
+    )
     assert denied.records[0].reasons == ("POLICY_UNAVAILABLE",)
 
 
