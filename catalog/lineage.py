@@ -9,16 +9,17 @@ therefore follows the first group forwards and PRODUCES backwards.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from operator import neg
 
 from catalog.mapping import from_props
 from catalog.model import KIND_LABEL_ZH, Dataset, Grade, Kind, SharingType
 from catalog.problems import FieldIssue, NotFound, ValidationFailed
 from catalog.relations import Rel, ref
-from graph.port import Direction, Edge, GraphStore, NodeQuery, NodeRef, iter_pages
+from graph.port import Direction, Edge, GraphStore, NodeQuery, NodeRef, Traversal, iter_pages
 
 PROVIDER_RELS = (Rel.DERIVED_FROM, Rel.ISSUED_FROM, Rel.PREFILLED_FROM, Rel.REQUIRES_MATERIAL)
 PRODUCER_RELS = (Rel.PRODUCES,)
@@ -42,15 +43,63 @@ _WALK = {
 }
 
 
-@dataclass(frozen=True)
 class LineageGraph:
-    """Nodes with their signed distance (upstream negative), the edges, whether it was cut."""
+    """Nodes with their signed distance (upstream negative), the edges, whether it was cut.
 
-    root: NodeRef
-    nodes: dict[NodeRef, int]
-    edges: list[Edge]
-    truncated: bool
-    limit: int
+    Kept as the store's compact walks (`graph.port.Traversal`); `nodes` and `edges` are made
+    when first read, so a caller pays for the refs and edge tuples it actually uses."""
+
+    __slots__ = ("_edges", "_nodes", "limit", "root", "truncated", "walks")
+
+    def __init__(self, root: NodeRef, walks: Sequence[tuple[int, Traversal]], limit: int) -> None:
+        self.root = root
+        self.walks = walks  # (sign of the distances, walk): -1 upstream, 1 downstream
+        self.truncated = any(walk.truncated for _sign, walk in walks)
+        self.limit = limit
+        self._nodes: Mapping[NodeRef, int] | None = None
+        self._edges: list[Edge] | None = None
+
+    @property
+    def nodes(self) -> Mapping[NodeRef, int]:
+        """Each node by ref with its signed distance from the root (made on first read)."""
+        if self._nodes is None:
+            if len(self.walks) == 1:
+                sign, walk = self.walks[0]
+                levels = walk.level_of
+                self._nodes = (
+                    walk.nodes
+                    if sign > 0
+                    else dict(
+                        zip(
+                            map(walk.ref_of.__getitem__, levels),
+                            map(neg, levels.values()),
+                            strict=True,
+                        )
+                    )
+                )
+            else:
+                nodes = {self.root: 0}
+                for sign, walk in self.walks:
+                    ref_of = walk.ref_of
+                    for number, distance in walk.level_of.items():
+                        nodes.setdefault(ref_of[number], sign * distance)
+                self._nodes = nodes
+        return self._nodes
+
+    @property
+    def edges(self) -> list[Edge]:
+        """The edges, sorted and distinct (made on first read). One walk's edges come that
+        way; BOTH merges the two walks."""
+        if self._edges is None:
+            if len(self.walks) == 1:
+                self._edges = list(self.walks[0][1].edges)
+            else:
+                edges = {(e.source, e.type, e.target, e.key): e for e in self.walks[0][1].edges}
+                for _sign, walk in self.walks[1:]:
+                    for e in walk.edges:
+                        edges[(e.source, e.type, e.target, e.key)] = e
+                self._edges = [edges[k] for k in sorted(edges)]
+        return self._edges
 
 
 @dataclass(frozen=True)
@@ -103,8 +152,8 @@ class Lineage:
     ) -> LineageGraph:
         """Upstream and/or downstream of `root` to `depth` hops, as of a time.
 
-        One direction is the store's walk as it comes (its edges are already sorted and
-        distinct); BOTH merges the two walks. A root the store does not hold walks to nothing
+        The answer keeps the store's compact walks (see `LineageGraph`); BOTH merges them
+        when read. A root the store does not hold walks to nothing
         at all, which is how it is found missing (no separate look-up)."""
         check_depth(depth)
         ways = (
@@ -123,28 +172,12 @@ class Lineage:
                 limit=limit,
                 as_of=as_of_text(as_of),
             )
-            if not walk.nodes:
+            if not walk.level_of:
                 raise NotFound(
                     KIND_LABEL_ZH.get(Kind(root.label), root.label), root.code, path="id"
                 )
-            walks.append((way, walk))
-        if len(walks) == 1:
-            way, walk = walks[0]
-            if way is LineageDirection.UPSTREAM:
-                nodes = {node: -distance for node, distance in walk.nodes.items()}
-            else:
-                nodes = dict(walk.nodes)
-            return LineageGraph(root, nodes, list(walk.edges), walk.truncated, limit)
-        nodes = {root: 0}
-        edges: dict[tuple[NodeRef, str, NodeRef, str], Edge] = {}
-        for way, walk in walks:
-            sign = -1 if way is LineageDirection.UPSTREAM else 1
-            for node, distance in walk.nodes.items():
-                nodes.setdefault(node, sign * distance)
-            for e in walk.edges:
-                edges[(e.source, e.type, e.target, e.key)] = e
-        truncated = any(walk.truncated for _way, walk in walks)
-        return LineageGraph(root, nodes, [edges[k] for k in sorted(edges)], truncated, limit)
+            walks.append((-1 if way is LineageDirection.UPSTREAM else 1, walk))
+        return LineageGraph(root, walks, limit)
 
     def path(
         self, *, source: NodeRef, target: NodeRef, as_of: datetime | None = None

@@ -20,6 +20,7 @@ from neo4j import GraphDatabase, ManagedTransaction, Query
 from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, ServiceUnavailable
 
 from graph.port import (
+    EMPTY_TRAVERSAL,
     BackendUnavailable,
     ChangeSet,
     CountRow,
@@ -425,7 +426,7 @@ class Neo4jGraphStore:
         def work(tx: ManagedTransaction) -> Traversal:
             record = tx.run(self._q(START_ID), label=start.label, code=start.code).single()
             if record is None:
-                return Traversal(nodes={}, edges=[], truncated=False)
+                return EMPTY_TRAVERSAL
 
             refs: dict[str, NodeRef] = {}
 

@@ -13,6 +13,7 @@ from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from itertools import repeat
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
@@ -132,14 +133,158 @@ class CountRow:
     count: int
 
 
-@dataclass(frozen=True)
-class Traversal:
-    """What a breadth-first walk reached: each node with its hop count, the edges it used,
-    and whether it stopped early because `limit` nodes were reached."""
+# node numbers in `Traversal.links` take this many bits (adapters number nodes below 2**64)
+NODE_BITS = 64
+_NODE_MASK = (1 << NODE_BITS) - 1
+_PLAIN_EDGE: tuple[tuple[str, Mapping[str, JsonValue]], ...] = (("", _NO_PROPS),)
+Variants = Mapping[int, Sequence[tuple[str, Mapping[str, JsonValue]]]]
+_NO_VARIANTS: Variants = MappingProxyType({})
 
-    nodes: Mapping[NodeRef, int]
-    edges: Sequence[Edge]
-    truncated: bool
+
+class Traversal:
+    """What a breadth-first walk reached, kept in the compact form a walk ends with: ints
+    for nodes and edges, and a table that turns node numbers into refs.
+
+    Why: a 5-hop lineage answer has ~1,100 nodes and ~1,250 edges; making a ref-keyed dict and
+    an `Edge` tuple of each cost more than the walk itself. Consumers that need refs or edges
+    read `nodes` and `edges` (made once, on first read); those that can work on numbers (the
+    lineage use case, GraphQL) read the compact fields and resolve only what they show.
+
+    - `level_of`: node number -> hop count, in the order the walk reached the nodes (the start
+      first, at 0). Every adapter numbers nodes so that ascending numbers are ascending refs.
+    - `ref_of`: node number -> ref, at least for every node of `level_of` (an adapter may share
+      one table between walks; entries are only ever added to it).
+    - `links`: the edges used, one int per (source, type, target), ascending:
+      source << (NODE_BITS + type_bits) | type index << NODE_BITS | target. Ascending ints are
+      therefore edges sorted by (source, type, target); both ends are in `level_of`.
+    - `types`: edge types by index, ascending.
+    - `variants`: by link, the (key, props) of each edge of that link the walk followed, by
+      key, for links that are not exactly one edge without key and props.
+    - `truncated`: the walk stopped early because `limit` nodes were reached.
+    """
+
+    __slots__ = (
+        "_edges",
+        "_nodes",
+        "level_of",
+        "links",
+        "ref_of",
+        "truncated",
+        "type_bits",
+        "types",
+        "variants",
+    )
+
+    def __init__(
+        self,
+        *,
+        level_of: Mapping[int, int],
+        ref_of: Mapping[int, NodeRef],
+        links: Sequence[int] = (),
+        types: Sequence[str] = (),
+        variants: Variants = _NO_VARIANTS,
+        truncated: bool = False,
+    ) -> None:
+        self.level_of = level_of
+        self.ref_of = ref_of
+        self.links = links
+        self.types = types
+        self.type_bits = type_bits(len(types))
+        self.variants = variants
+        self.truncated = truncated
+        self._nodes: Mapping[NodeRef, int] | None = None
+        self._edges: Sequence[Edge] | None = None
+
+    @classmethod
+    def of(
+        cls, *, nodes: Mapping[NodeRef, int], edges: Sequence[Edge], truncated: bool
+    ) -> Traversal:
+        """The compact form of an answer given as refs and edges (small answers, tests)."""
+        refs = sorted({*nodes, *(e.source for e in edges), *(e.target for e in edges)})
+        number = {r: i for i, r in enumerate(refs)}
+        types = sorted({e.type for e in edges})
+        bits = NODE_BITS + type_bits(len(types))
+        grouped: dict[int, list[tuple[str, Mapping[str, JsonValue]]]] = {}
+        for e in edges:
+            link = number[e.source] << bits | types.index(e.type) << NODE_BITS | number[e.target]
+            grouped.setdefault(link, []).append((e.key, e.props))
+        return cls(
+            level_of={number[r]: level for r, level in nodes.items()},
+            ref_of=dict(enumerate(refs)),
+            links=sorted(grouped),
+            types=types,
+            variants={
+                link: sorted(kp, key=lambda k: k[0])
+                for link, kp in grouped.items()
+                if len(kp) > 1 or kp[0][0] or kp[0][1]
+            },
+            truncated=truncated,
+        )
+
+    def link_ends(self, link: int) -> tuple[int, str, int]:
+        """(source number, type, target number) of one of `links`."""
+        return (
+            link >> (NODE_BITS + self.type_bits),
+            self.types[(link >> NODE_BITS) & ((1 << self.type_bits) - 1)],
+            link & _NODE_MASK,
+        )
+
+    @property
+    def nodes(self) -> Mapping[NodeRef, int]:
+        """Each node reached, by ref, with its hop count (made on first read)."""
+        if self._nodes is None:
+            ref_of = self.ref_of
+            self._nodes = dict(
+                zip(map(ref_of.__getitem__, self.level_of), self.level_of.values(), strict=True)
+            )
+        return self._nodes
+
+    @property
+    def edges(self) -> Sequence[Edge]:
+        """The edges used, sorted by (source, type, target, key) (made on first read)."""
+        if self._edges is None:
+            self._edges = self._make_edges()
+        return self._edges
+
+    def _make_edges(self) -> list[Edge]:
+        ref = self.ref_of.__getitem__
+        shift = NODE_BITS + self.type_bits
+        if not self.variants and len(self.types) == 1:  # the usual lineage answer
+            links = self.links
+            ends = zip(
+                map(ref, [k >> shift for k in links]),
+                repeat(self.types[0]),
+                map(ref, [k & _NODE_MASK for k in links]),
+                repeat(""),
+                repeat(_NO_PROPS),
+                strict=False,
+            )
+            return list(map(tuple.__new__, repeat(Edge), ends))
+        tmask = (1 << self.type_bits) - 1
+        edges: list[Edge] = []
+        for k in self.links:
+            source, typ, target = (
+                ref(k >> shift),
+                self.types[(k >> NODE_BITS) & tmask],
+                ref(k & _NODE_MASK),
+            )
+            for key, props in self.variants.get(k, _PLAIN_EDGE):
+                edges.append(Edge(source, typ, target, key, props))
+        return edges
+
+    def __repr__(self) -> str:
+        return (
+            f"Traversal(nodes={dict(self.nodes)!r}, edges={list(self.edges)!r}, "
+            f"truncated={self.truncated!r})"
+        )
+
+
+def type_bits(count: int) -> int:
+    """Bits a `Traversal` link gives the type index when the walk followed `count` types."""
+    return max(1, count.bit_length())
+
+
+EMPTY_TRAVERSAL = Traversal(level_of={}, ref_of={})
 
 
 class VersionConflict(Exception):

@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 
 from graph.port import (
+    EMPTY_TRAVERSAL,
     BackendUnavailable,
     ChangeSet,
     CountRow,
@@ -591,7 +592,7 @@ class SqliteGraphStore:
                 self._conn().execute(START_AND_GENERATION, (start.label, start.code)).fetchone()
             )
             if start_id is None:
-                return Traversal(nodes={}, edges=[], truncated=False)
+                return EMPTY_TRAVERSAL
             current = self._walks.walk_current(
                 generation,
                 start_id=start_id,
@@ -607,7 +608,7 @@ class SqliteGraphStore:
         with self._read() as db:
             row = db.execute(SELECT_NODE_ID, (start.label, start.code)).fetchone()
             if row is None:
-                return Traversal(nodes={}, edges=[], truncated=False)
+                return EMPTY_TRAVERSAL
             if self._walks is not None:
                 cached = self._walks.traverse(
                     db,

@@ -24,13 +24,12 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
 from types import MappingProxyType
 from typing import Any, cast
 
 import orjson
 
-from graph.port import Edge, NodeRef, Traversal
+from graph.port import NodeRef, Traversal, type_bits
 from graph.walk import valid_at
 
 META_SCHEMA = (
@@ -300,12 +299,12 @@ class WalkCache:
     ) -> Traversal:
         begin = self._rank.get(start_id)
         if begin is None:  # no edge of any cached type touches it
-            return Traversal(nodes={start: 0}, edges=[], truncated=False)
+            return Traversal(level_of={0: 0}, ref_of={0: start})
         # types with no edge cannot be followed (and leave the sort key shorter)
         kinds = sorted(t for t in {*out_types, *in_types} if self._types[t].out)
         out_types = [t for t in out_types if t in kinds]
         in_types = [t for t in in_types if t in kinds]
-        tbits = max(1, len(kinds).bit_length())
+        tbits = type_bits(len(kinds))
         shift = _RANK_BITS + tbits
         ways = [(True, t, self._types[t], kinds.index(t)) for t in out_types]
         ways += [(False, t, self._types[t], kinds.index(t)) for t in in_types]
@@ -351,7 +350,7 @@ class WalkCache:
         if set(out_types) & set(in_types):  # an edge may have been reached from both ends
             used = list(set(used))
         used.sort()
-        return self._answer(start, level_of, used, kinds, tbits, as_of, truncated)
+        return self._answer(level_of, used, kinds, tbits, as_of, truncated)
 
     @staticmethod
     def _holds(adj: _Adjacency, fwd: bool, near: int, far: int, as_of: str) -> bool:
@@ -361,7 +360,6 @@ class WalkCache:
 
     def _answer(
         self,
-        start: NodeRef,
         level_of: dict[int, int],
         used: list[int],
         kinds: list[str],
@@ -369,42 +367,30 @@ class WalkCache:
         as_of: str | None,
         truncated: bool,
     ) -> Traversal:
-        ref = dict(zip(level_of, map(self._ref.__getitem__, level_of), strict=True))
-        shift = _RANK_BITS + tbits
-        tmask = (1 << tbits) - 1
-        if not any(self._types[t].extra for t in kinds):  # every edge is (src, type, dst)
-            get = ref.__getitem__
-            typs = (
-                repeat(kinds[0])
-                if len(kinds) == 1
-                else [kinds[(k >> _RANK_BITS) & tmask] for k in used]
-            )
-            edges: list[Edge] = list(
-                map(
-                    tuple.__new__,
-                    repeat(Edge),
-                    zip(
-                        map(get, [k >> shift for k in used]),
-                        typs,
-                        map(get, [k & _RANK_MASK for k in used]),
-                        repeat(""),
-                        repeat(_EMPTY),
-                        strict=False,
-                    ),
-                )
-            )
-        else:
-            edges = []
+        """The walk's own ints as the answer: ranks follow ref order, so `used` (sorted) is
+        already the port's `links`, and the rank table resolves them (ranks are never
+        reassigned: a rebuilt copy gets a table of its own)."""
+        variants: dict[int, list[tuple[str, Mapping[str, Any]]]] = {}
+        if any(self._types[t].extra for t in kinds):  # some links are not one plain edge
+            shift = _RANK_BITS + tbits
+            tmask = (1 << tbits) - 1
             for k in used:
-                src, dst, typ = k >> shift, k & _RANK_MASK, kinds[(k >> _RANK_BITS) & tmask]
-                keys = self._types[typ].extra.get((src << _RANK_BITS) | dst, _PLAIN)
-                for key, raw in keys:
-                    props = _props(raw)
-                    if valid_at(props, as_of):
-                        edges.append(Edge(ref[src], typ, ref[dst], key, props))
+                src, dst = k >> shift, k & _RANK_MASK
+                keys = self._types[kinds[(k >> _RANK_BITS) & tmask]].extra.get(
+                    (src << _RANK_BITS) | dst
+                )
+                if keys is not None:
+                    variants[k] = [
+                        (key, props)
+                        for key, props in ((key, _props(raw)) for key, raw in keys)
+                        if valid_at(props, as_of)
+                    ]
         return Traversal(
-            nodes=dict(zip(ref.values(), level_of.values(), strict=True)),
-            edges=edges,
+            level_of=level_of,
+            ref_of=self._ref,
+            links=used,
+            types=kinds,
+            variants=variants,
             truncated=truncated,
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from graph.port import Direction, Edge, NodeRef, Traversal
+from graph.port import NODE_BITS, Direction, NodeRef, Traversal, type_bits
 
 Id = TypeVar("Id")
 # an edge as a hop reads it: (source id, target id, type, key, raw props)
@@ -43,8 +43,9 @@ def walk(
 ) -> Traversal:
     """BFS to `depth` hops, at most `limit` nodes besides the start, deterministic order.
 
-    The walk runs on the adapter's own node ids; refs and edge objects are made once, at the
-    end (or for the candidates of a hop that may be cut at `limit`, to order them by ref).
+    The walk runs on the adapter's own node ids; refs are resolved once, at the end (or for the
+    candidates of a hop that may be cut at `limit`, to order them by ref), to number the nodes
+    in ref order for the port's compact answer.
     """
     level_of: dict[Id, int] = {start_id: 0}
     used: dict[tuple[Id, str, Id, str], Any] = {}
@@ -73,9 +74,26 @@ def walk(
     wanted = set(level_of) | {k[0] for k in used} | {k[2] for k in used}
     refs = dict(resolve(wanted))
     refs[start_id] = start
-    edges = sorted(Edge(refs[s], t, refs[d], k, props_of(p)) for (s, t, d, k), p in used.items())
+    # number the nodes in ref order, as the port's links want
+    ordered = sorted(wanted, key=refs.__getitem__)
+    number = {i: n for n, i in enumerate(ordered)}
+    types = sorted({k[1] for k in used})
+    bits = NODE_BITS + type_bits(len(types))
+    grouped: dict[int, list[tuple[str, Mapping[str, Any]]]] = {}
+    for (s, t, d, k), p in used.items():
+        link = number[s] << bits | types.index(t) << NODE_BITS | number[d]
+        grouped.setdefault(link, []).append((k, props_of(p)))
     return Traversal(
-        nodes={refs[i]: lvl for i, lvl in level_of.items()}, edges=edges, truncated=truncated
+        level_of={number[i]: lvl for i, lvl in level_of.items()},
+        ref_of={n: refs[i] for n, i in enumerate(ordered)},
+        links=sorted(grouped),
+        types=types,
+        variants={
+            link: sorted(kp, key=lambda e: e[0])
+            for link, kp in grouped.items()
+            if len(kp) > 1 or kp[0][0] or kp[0][1]
+        },
+        truncated=truncated,
     )
 
 
