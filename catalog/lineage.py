@@ -86,6 +86,17 @@ class LineageGraph:
                 self._nodes = nodes
         return self._nodes
 
+    def by_distance(self) -> list[tuple[NodeRef, int]]:
+        """(ref, signed distance) of each node, by distance and then ref: the order a listing
+        shows them in. One walk sorts its node numbers (which follow ref order) instead of
+        refs."""
+        if len(self.walks) != 1:
+            return sorted(self.nodes.items(), key=lambda node: (node[1], node[0]))
+        sign, walk = self.walks[0]
+        ordered = sorted([(sign * level, number) for number, level in walk.level_of.items()])
+        ref_of = walk.ref_of
+        return [(ref_of[number], distance) for distance, number in ordered]
+
     @property
     def edges(self) -> list[Edge]:
         """The edges, sorted and distinct (made on first read). One walk's edges come that

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
@@ -55,11 +56,14 @@ class LineageEdge:
     fields: list[FieldLineage]
 
     @classmethod
-    def of(cls, edge: Edge) -> LineageEdge:
+    def of(cls, edge: Edge, id_of: Callable[[NodeRef], strawberry.ID] | None = None) -> LineageEdge:
+        """`id_of`: the global id of a ref, when the caller keeps them (a node has many edges)."""
         props = edge.props
+        if id_of is None:
+            id_of = _global_id
         return cls(
-            source_id=global_id(Kind(edge.source.label), edge.source.code),
-            target_id=global_id(Kind(edge.target.label), edge.target.code),
+            source_id=id_of(edge.source),
+            target_id=id_of(edge.target),
             type=edge.type,
             job=props.get("job") or None,
             since=datetime.fromisoformat(props["since"]) if props.get("since") else None,
@@ -102,6 +106,10 @@ LineagePathResult: TypeAlias = Annotated[
     LineagePath | AnyProblem, strawberry.union("LineagePathResult")
 ]
 ImpactResult: TypeAlias = Annotated[Impact | AnyProblem, strawberry.union("ImpactResult")]
+
+
+def _global_id(node: NodeRef) -> strawberry.ID:
+    return global_id(Kind(node.label), node.code)
 
 
 def _ref(value: str, path: str) -> NodeRef:
@@ -174,15 +182,20 @@ class LineageQuery:
         )
         if not isinstance(graph, domain.LineageGraph):
             return graph
-        nodes = await _nodes(info, sorted(graph.nodes))
+        listed = graph.by_distance()
+        nodes = await _nodes(info, [r for r, _d in listed])
+        ids: dict[NodeRef, strawberry.ID] = {}
+
+        def id_of(node: NodeRef) -> strawberry.ID:
+            found = ids.get(node)
+            if found is None:
+                found = ids[node] = _global_id(node)
+            return found
+
         return LineageGraph(
             root=nodes[graph.root],
-            nodes=[
-                LineageNode(node=nodes[r], depth=d)
-                for r, d in sorted(graph.nodes.items(), key=lambda x: (x[1], x[0]))
-                if r in nodes
-            ],
-            edges=[LineageEdge.of(e) for e in graph.edges],
+            nodes=[LineageNode(node=nodes[r], depth=d) for r, d in listed if r in nodes],
+            edges=[LineageEdge.of(e, id_of) for e in graph.edges],
             truncated=graph.truncated,
             limit=graph.limit,
         )
