@@ -25,11 +25,15 @@ def ref(i: int) -> NodeRef:
     return NodeRef("Dataset", f"DS-{i:03d}")
 
 
+# the embedded store without its walk cache walks with `graph.walk`, as Neo4j does
+WALKERS = [*GRAPH_BACKENDS, "embedded-uncached"]
+
+
 @contextmanager
 def fresh(backend: str) -> Iterator[GraphStore]:
-    if backend == "embedded":
+    if backend.startswith("embedded"):
         with tempfile.TemporaryDirectory() as tmp:
-            store = SqliteGraphStore(Path(tmp) / "g.db")
+            store = SqliteGraphStore(Path(tmp) / "g.db", walk_cache=backend == "embedded")
             yield store
             store.close()
     else:
@@ -116,7 +120,7 @@ graphs = st.integers(min_value=2, max_value=14).flatmap(
 )
 
 
-@pytest.mark.parametrize("backend", GRAPH_BACKENDS)
+@pytest.mark.parametrize("backend", WALKERS)
 @settings(
     max_examples=30,
     deadline=None,
@@ -167,7 +171,7 @@ def test_traverse_equals_plain_bfs(
     assert got.truncated == want_cut
 
 
-@pytest.mark.parametrize("backend", GRAPH_BACKENDS)
+@pytest.mark.parametrize("backend", WALKERS)
 def test_unknown_start_is_empty(backend: str) -> None:
     with fresh(backend) as store:
         got = store.traverse(start=ref(1), types=TYPES, direction=Direction.OUT, depth=3, limit=10)
