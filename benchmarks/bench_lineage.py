@@ -2,10 +2,12 @@
 
 5-hop upstream and downstream lineage p50/p95 on a generated derivation graph (100k datasets /
 ~400k edges by default; `--datasets 1000000` for 1M / ~4M), beside an in-memory BFS over the
-same graph measured in the same run: the store's walk (`store`) and the lineage use case that
-GraphQL `lineage` calls (`lineage_graph`, the same answer with signed depths; also with
-GraphQL's default node limit, where big answers are cut); and the city-wide once-only report
-on 10,000 matters x 30 form fields.
+same graph measured in the same run: the store's walk (`store`; its answer is compact, and
+`store_refs_and_edges_read` is what making its ref-keyed nodes and Edge tuples costs when a
+consumer first reads them) and the lineage use case that GraphQL `lineage` calls
+(`lineage_graph`, the same answer with signed depths; also with GraphQL's default node limit,
+where big answers are cut); and the city-wide once-only report on 10,000 matters x 30 form
+fields.
 
     python -m benchmarks.bench_lineage [--datasets 100000] [--samples 200]
 """
@@ -167,7 +169,7 @@ def lineage_section(n: int, samples: int, rng: random.Random, tmp: Path) -> dict
         chosen = (
             starts if name == "upstream" else [rng.randrange(0, n // 2) for _ in range(samples)]
         )
-        lower, measured, sizes = [], [], []
+        lower, measured, read, sizes = [], [], [], []
         for start in chosen:
             t = time.perf_counter()
             want = bfs(adj, start)
@@ -182,6 +184,11 @@ def lineage_section(n: int, samples: int, rng: random.Random, tmp: Path) -> dict
                 limit=1_000_000,
             )
             measured.append(time.perf_counter() - t)
+            # the walk answers in compact form (graph.port.Traversal); a consumer that wants
+            # refs and Edge tuples makes them on first read: what that costs, on its own
+            t = time.perf_counter()
+            _ = walk.nodes, walk.edges
+            read.append(time.perf_counter() - t)
             got = {int(r.code[3:]) for r in walk.nodes} - {start}
             assert got == want, f"{name} lineage of {start} differs from the BFS"
             inner = [int(r.code[3:]) for r, level in walk.nodes.items() if level < 5]
@@ -209,6 +216,7 @@ def lineage_section(n: int, samples: int, rng: random.Random, tmp: Path) -> dict
             cut += graph.truncated
         report[name] = {
             "store": pct(measured),
+            "store_refs_and_edges_read": pct(read),
             "lineage_graph": pct(answered),
             "lineage_graph_default_limit": {**pct(capped), "cut_share": round(cut / samples, 2)},
             "in_memory_bfs": pct(lower),
