@@ -32,7 +32,7 @@ from graphql.execution.executor import invalid_return_type_error
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from api.graphql.fast_leaves import LeafReader, compile_leaves
+from api.graphql.fast_leaves import LeafReader, ListReader, compile_leaves
 from api.graphql.fast_plan import GENERIC, LEAF, LIST, OBJECT, Step, classify, plain_type_check
 
 _MIN_INT, _MAX_INT = -(2**31), 2**31 - 1
@@ -49,7 +49,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._plans: dict[int, tuple[GraphQLObjectType, GroupedFieldSet, list[Step]]] = {}
         # classes whose instances are completed directly: strawberry types, not awaitable
         self._plain_classes: dict[type, bool] = {}
-        self._leaf_readers: dict[int, LeafReader | None] = {}
+        self._leaf_readers: dict[int, tuple[LeafReader, ListReader] | None] = {}
 
     # planning
 
@@ -70,7 +70,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     step.kind = GENERIC
                 else:
                     step.plan = sub_plan
-                    step.leaves = self._leaf_reader(sub_plan)
+                    self._set_leaf_readers(step)
             plan.append(step)
         return plan
 
@@ -85,12 +85,14 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return None
         return self._plan(object_type, grouped_field_set)
 
-    def _leaf_reader(self, plan: list[Step]) -> LeafReader | None:
-        """The compiled reader of a plan of plain leaves, made once per plan."""
-        key = id(plan)  # plans stay alive in `_plans`, so the id stays theirs
+    def _set_leaf_readers(self, step: Step) -> None:
+        """The compiled readers of a plan of plain leaves (`fast_leaves`), made once per
+        plan."""
+        key = id(step.plan)  # plans stay alive in `_plans`, so the id stays theirs
         if key not in self._leaf_readers:
-            self._leaf_readers[key] = compile_leaves(plan)
-        return self._leaf_readers[key]
+            self._leaf_readers[key] = compile_leaves(step.plan)
+        readers = self._leaf_readers[key]
+        step.leaves, step.leaves_all = readers if readers is not None else (None, None)
 
     def _is_plain(self, value: Any) -> bool:
         """Whether `value` is of a class whose instances graphql-core would complete by just
@@ -350,7 +352,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         step.item_non_null = item_type is not object_type
         step.type_check = check
         step.plan = plan
-        step.leaves = self._leaf_reader(plan)
+        self._set_leaf_readers(step)
         step.label = f"{info.parent_type.name}.{info.field_name}"
         return self._complete_items(step, info.parent_type, info, path, result)
 
@@ -372,8 +374,12 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         leaves = step.leaves
         type_check = step.type_check
         details = step.details
-        plain_classes = self._plain_classes
         is_plain = self._is_plain
+        if step.leaves_all is not None and type_check is None:
+            all_done = step.leaves_all(items, is_plain)  # all plain: one call for them all
+            if all_done is not None:
+                return all_done
+        plain_classes = self._plain_classes
         execute_plan = self._execute_plan
         completed_results: list[Any] = []
         append = completed_results.append

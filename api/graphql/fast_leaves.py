@@ -21,6 +21,8 @@ from typing import Any
 from api.graphql.fast_plan import LEAF, Step
 
 LeafReader = Callable[[Any], "dict[str, Any] | None"]
+# (items, is_plain) -> the completed items, or None: complete them one by one instead
+ListReader = Callable[[Any, Callable[[Any], bool]], "list[Any] | None"]
 
 _ABSENT = object()
 _CONDITIONS = {
@@ -30,8 +32,11 @@ _CONDITIONS = {
 }
 
 
-def compile_leaves(plan: list[Step]) -> LeafReader | None:
-    """A reader for `plan` when it is made only of leaves with a shortcut, else None."""
+def compile_leaves(plan: list[Step]) -> tuple[LeafReader, ListReader] | None:
+    """Readers for `plan` when it is made only of leaves with a shortcut, else None: one for
+    an object, one for a whole list of them (one call for the list instead of one per item;
+    it gives up on the first item that is not plain, and nothing has happened by then that
+    the step-by-step path would not do again: plain reads have no effects)."""
     if not plan or any(step.kind != LEAF or step.leaf_kind not in (1, 2, 3, 4) for step in plan):
         return None
     names: dict[str, Any] = {}
@@ -48,9 +53,7 @@ def compile_leaves(plan: list[Step]) -> LeafReader | None:
             if not step.non_null:
                 condition = f"({v} is None or {condition})"
                 lookup = f"n{i} = None if {v} is None else N{i}.get({v})"
-            lookups.append(
-                f"{lookup}\n            if n{i} is None and {v} is not None: return None"
-            )
+            lookups.append(f"{lookup}\n{{indent}}if n{i} is None and {v} is not None: return None")
             conditions.append(condition)
             items.append(f"{step.name!r}: n{i}")
             continue
@@ -59,7 +62,13 @@ def compile_leaves(plan: list[Step]) -> LeafReader | None:
         conditions.append(condition if step.non_null else f"({v} is None or {condition})")
         items.append(f"{step.name!r}: {v}")
     values = ", ".join(f"v{i}" for i in range(len(plan)))
-    body = "\n            ".join(lookups)
+    read = "(read(source),)" if len(plan) == 1 else "read(source)"
+    condition = " and ".join(conditions)
+    answer = f"{{{', '.join(items)}}}"
+
+    def body(indent: str) -> str:
+        return f"\n{indent}".join(lookups).replace("{indent}", indent) or "pass"
+
     source = f"""
 def make(read, pure, check_class, {", ".join(names) or "_"}):
     def reader(source):
@@ -70,14 +79,38 @@ def make(read, pure, check_class, {", ".join(names) or "_"}):
         if not ok:
             return None
         try:
-            ({values},) = {"(read(source),)" if len(plan) == 1 else "read(source)"}
+            ({values},) = {read}
         except Exception:
             return None
-        if {" and ".join(conditions)}:
-            {body or "pass"}
-            return {{{", ".join(items)}}}
+        if {condition}:
+            {body("            ")}
+            return {answer}
         return None
-    return reader
+
+    def read_all(items, is_plain):
+        out = []
+        append = out.append
+        known = None
+        for source in items:
+            cls = type(source)
+            if cls is not known:
+                ok = pure.get(cls)
+                if ok is None:
+                    ok = pure[cls] = check_class(cls)
+                if not ok or not is_plain(source):
+                    return None
+                known = cls
+            try:
+                ({values},) = {read}
+            except Exception:
+                return None
+            if not ({condition}):
+                return None
+            {body("            ")}
+            append({answer})
+        return out
+
+    return reader, read_all
 """
     attrs = [step.attr for step in plan]
     pure: dict[type, bool] = {}
@@ -85,19 +118,19 @@ def make(read, pure, check_class, {", ".join(names) or "_"}):
     def check_class(cls: type) -> bool:
         return all(_plain_read(cls, attr) for attr in attrs)
 
-    reader: LeafReader = _maker(source)(
+    readers: tuple[LeafReader, ListReader] = _maker(source)(
         attrgetter(*attrs), pure, check_class, *(names.values() or [None])
     )
-    return reader
+    return readers
 
 
 @lru_cache(maxsize=512)
-def _maker(source: str) -> Callable[..., LeafReader]:
+def _maker(source: str) -> Callable[..., tuple[LeafReader, ListReader]]:
     """The compiled `make` of a generated source; the same selection gives the same source in
     every request, so it is compiled once."""
     namespace: dict[str, Any] = {}
     exec(source, namespace)  # noqa: S102 - generated from the plan's own names only
-    maker: Callable[..., LeafReader] = namespace["make"]
+    maker: Callable[..., tuple[LeafReader, ListReader]] = namespace["make"]
     return maker
 
 

@@ -81,6 +81,7 @@ class Step:
         "leaf",
         "leaf_kind",
         "leaves",
+        "leaves_all",
         "name",
         "non_null",
         "object_type",
@@ -115,6 +116,8 @@ class Step:
         self.plan: list[Step] = []
         # the plan's compiled reader when it is made only of plain leaves (`fast_leaves`)
         self.leaves: Callable[[Any], dict[str, Any] | None] | None = None
+        # and its reader of a whole list of such objects
+        self.leaves_all: Callable[[Any, Callable[[Any], bool]], list[Any] | None] | None = None
 
 
 def plain_type_check(object_type: GraphQLObjectType) -> tuple[bool, TypeCheck | None]:
