@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from api.graphql.connection import Edge, connection
+from api.graphql.nodes import Dataset as GraphDataset
 from api.graphql.nodes import DatasetField, to_node
 from catalog import model
 from catalog.generator import LedgerSize, generate_ledger
@@ -42,6 +43,16 @@ def test_every_kind_builds_what_its_init_builds() -> None:
         _same_as_init(node)
         kinds.add(KIND_OF[type(entity)])
     assert len(kinds) == len(set(KIND_OF.values()))
+
+
+def test_a_dataset_built_from_its_entity_dict_is_the_one_built_field_by_field() -> None:
+    at = datetime(2025, 1, 2, tzinfo=UTC)
+    derivation = Derivation(source="D-1", job="j", since=at)
+    for entity in generate_ledger(seed=4, size=LedgerSize.scaled(1000)).entities:
+        if isinstance(entity, Dataset):
+            for e in (entity, dataclasses.replace(entity, derived_from=(derivation,))):
+                stored = Stored(entity=e, version=3, created_at=at, updated_at=at, updated_by="u")
+                assert vars(GraphDataset.of(stored)) == vars(GraphDataset._of_fields(stored))
 
 
 def test_domain_fields_serve_as_graphql_dataset_fields() -> None:
