@@ -90,6 +90,7 @@ class Step:
         "resolve",
         "return_type",
         "type_check",
+        "type_ok",
     )
 
     def __init__(self, name: str, details: FieldDetailsList) -> None:
@@ -113,6 +114,7 @@ class Step:
         self.item_type: GraphQLOutputType | None = None
         self.item_non_null = False
         self.type_check: TypeCheck | None = None
+        self.type_ok: dict[type, bool] = {}  # its answers by class (see `_type_ok`)
         self.plan: list[Step] = []
         # the plan's compiled reader when it is made only of plain leaves (`fast_leaves`)
         self.leaves: Callable[[Any], dict[str, Any] | None] | None = None

@@ -310,6 +310,8 @@ def shelf() -> Shelf:
             box(8, bares=[Bare(size="nan", must="m")]),  # type: ignore[arg-type]
             box(9, parts=Later([part(9)]), maybe_parts=[ValueError("item")]),  # type: ignore[arg-type,list-item]
             box(13, bares=[BareRecord(4, None)]),
+            # a Part cast to another type, after Parts whose type check was kept per class
+            box(14, part=strawberry.cast(Other, part(14)), parts=[strawberry.cast(Other, part(1))]),
         ],
         maybe_box=box(11, strict_part=Bare(size=2, must="m")),
         strict_box=box(12),
@@ -396,6 +398,8 @@ def test_the_object_cases_do_produce_errors_and_nulls() -> None:
     assert "item" in messages
     assert boxes[10] is None  # a plain dataclass item with a null non-null leaf
     assert boxes[0]["bares"][2] == {"size": 3, "must": "m"}
+    assert boxes[11] is None  # the cast Part in its non-null list is not a Part
+    assert "Expected value of type 'Part' but got: <Part instance>." in messages
     strict = _run(fast, OBJECT_QUERIES[4], context={"mode": "value"})
     assert strict["data"] == {
         "shelf": {"strictBox": {"strictPart": {"label": "p13"}}, "maybeBox": None}
