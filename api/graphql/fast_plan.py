@@ -21,6 +21,7 @@ function, so that stock execution and this one give the same answer.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any
@@ -216,3 +217,30 @@ def _leaf(step: Step, leaf: Any) -> None:
         step.plain_type = bool
     elif step.leaf_kind == 4:
         step.enum_type = getattr(leaf, "wrapped_cls", None) or _Never
+        step.enum_names = _enum_names(leaf, step.enum_type)
+
+
+_ENUM_NAMES: weakref.WeakKeyDictionary[GraphQLEnumType, dict[Enum, Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _enum_names(leaf: GraphQLEnumType, enum_type: type) -> dict[Enum, Any]:
+    """The names of an enum's members as graphql-core's `complete_leaf_value` gives them,
+    found once per enum type (else every request would find them again, falling back to the
+    generic path for the first item of each member); members it would refuse are left out
+    (completed, and refused, as before). Shared by the steps of every request: a name added
+    later is the same one."""
+    names = _ENUM_NAMES.get(leaf)
+    if names is None:
+        names = {}
+        members: list[Enum] = list(enum_type) if issubclass(enum_type, Enum) else []
+        for member in members:
+            try:
+                name = leaf.coerce_output_value(member)
+            except Exception:  # noqa: S112 - completed (and refused) as before
+                continue
+            if isinstance(name, str):
+                names[member] = name
+        _ENUM_NAMES[leaf] = names
+    return names
