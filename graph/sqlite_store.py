@@ -46,7 +46,7 @@ from graph.sqlite_walk import (
     edge_props,
     log_changes,
 )
-from graph.text import indexed_text, tokens
+from graph.text import IndexedTexts, indexed_text, tokens
 from graph.walk import Raw, hop_types, walk
 
 SCHEMA = (
@@ -98,13 +98,7 @@ UPSERT_NODE = (
     " updated_at = excluded.updated_at, updated_by = excluded.updated_by,"
     " search_text = excluded.search_text RETURNING id, version"
 )
-UPSERT_NODE_QUIETLY = (
-    "INSERT INTO nodes (label, code, owner, props, version, created_at, updated_at, updated_by,"
-    " search_text) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?) ON CONFLICT (label, code) DO UPDATE SET"
-    " owner = excluded.owner, props = excluded.props, version = version + 1,"
-    " updated_at = excluded.updated_at, updated_by = excluded.updated_by,"
-    " search_text = excluded.search_text"
-)
+MAX_NODE_ID = "SELECT coalesce(max(id), 0) FROM nodes"
 IDS_OF_CODES = (
     "SELECT code, id FROM nodes WHERE label = ? AND code IN (SELECT value FROM json_each(?))"
 )
@@ -114,18 +108,41 @@ UPDATE_NODE = (
 )
 DELETE_TEXT = "DELETE FROM node_text WHERE rowid = ?"
 INSERT_TEXT = "INSERT INTO node_text (rowid, label, name, body) VALUES (?, ?, ?, ?)"
-INSERT_TEXT_ROWS = (
-    "INSERT INTO node_text (rowid, label, name, body)"
-    " SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)"
-)
-DELETE_OUT_EDGES = "DELETE FROM edges WHERE src = ? AND type = ?"
-DELETE_IN_EDGES = "DELETE FROM edges WHERE dst = ? AND type = ?"
 INSERT_EDGE = "INSERT OR REPLACE INTO edges (src, type, dst, key, props) VALUES (?, ?, ?, ?, ?)"
-TEXT_ROWS = RowInsert(INSERT_TEXT, INSERT_TEXT_ROWS)
-EDGE_KEY = itemgetter(0, 1, 2, 3)  # src, type, dst, key of an INSERT_EDGE row
-# Change sets at least this large insert their text index rows in the background.
+# Statements over many rows (`RowInsert`: head, the placeholders of one row, tail). A bulk
+# upsert names the id of a node it creates (NULL: the node exists, or SQLite picks the id).
+NODE_ROWS = RowInsert(
+    "INSERT INTO nodes (id, label, code, owner, props, version, created_at, updated_at,"
+    " updated_by, search_text) VALUES ",
+    "(?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+    " ON CONFLICT (label, code) DO UPDATE SET"
+    " owner = excluded.owner, props = excluded.props, version = version + 1,"
+    " updated_at = excluded.updated_at, updated_by = excluded.updated_by,"
+    " search_text = excluded.search_text",
+)
+TEXT_ROWS = RowInsert("INSERT INTO node_text (rowid, label, name, body) VALUES ", "(?, ?, ?, ?)")
+DELETE_TEXTS = RowInsert(  # the subquery form: an index lookup per row, not a scan
+    "DELETE FROM node_text WHERE rowid IN (SELECT column1 FROM (VALUES ", "(?)", "))"
+)
+DELETE_OUT = RowInsert(
+    "DELETE FROM edges WHERE (src, type) IN (SELECT column1, column2 FROM (VALUES ",
+    "(?, ?)",
+    "))",
+)
+DELETE_IN = RowInsert(
+    "DELETE FROM edges WHERE (dst, type) IN (SELECT column1, column2 FROM (VALUES ",
+    "(?, ?)",
+    "))",
+)
+EDGE_ROWS = RowInsert(
+    "INSERT OR REPLACE INTO edges (src, type, dst, key, props) VALUES ", "(?, ?, ?, ?, ?)"
+)
+EDGE_KEY = itemgetter(0, 1, 2, 3)  # src, type, dst, key of an EDGE_ROWS row
+# Unconditional change sets at least this large write their rows in the background.
 BACKGROUND_MIN_WRITES = 2_000
+NODE_BATCH = 5_000
 TEXT_BATCH = 5_000
+EDGE_BATCH = 50_000
 SELECT_NODE_BY_REF = (
     "SELECT id, label, code, owner, props, version, created_at, updated_at, updated_by,"
     " search_text"
@@ -293,30 +310,38 @@ class SqliteGraphStore:
         now = _now()
         unconditional = all(write.expect_version is None for write in changes.nodes)
         with self._write(resolved_endpoints=unconditional) as db:
+            if unconditional:
+                self._apply_unconditionally(db, changes, now)
+                return
             ids: dict[NodeRef, int] = {}
             fresh: set[int] = set()
-            latest: dict[NodeRef, NodeWrite] = {}
-            if unconditional:
-                latest = self._write_nodes_unconditionally(db, changes.nodes, now, ids, fresh)
-            else:
-                for write in changes.nodes:
-                    node_id, created = self._write_node(db, write, now)
-                    ids[write.ref] = node_id
-                    if created:
-                        fresh.add(node_id)
+            for write in changes.nodes:
+                node_id, created = self._write_node(db, write, now)
+                ids[write.ref] = node_id
+                if created:
+                    fresh.add(node_id)
             self._resolve_endpoints(db, changes, ids)
-            with self._inserts(db, changes, unconditional) as inserts:
-                self._index_texts(inserts, latest, ids)
-                touched = self._replace_edges(db, changes, ids, fresh, inserts)
+            touched = self._replace_edges(changes, ids, fresh, ImmediateInserts(db))
             log_changes(db, touched)
+
+    def _apply_unconditionally(self, db: sqlite3.Connection, changes: ChangeSet, now: str) -> None:
+        """Upserts (bulk loads): the ids of the nodes it creates are chosen here, as SQLite
+        would (after the largest, in order), so every row of the change set is known before
+        any is written and all of them go through one `Inserts`, in the background for a
+        large change set: SQLite inserts one batch while the next is built."""
+        ids, fresh = self._node_ids(db, changes.nodes)
+        self._resolve_endpoints(db, changes, ids)
+        with self._inserts(db, changes) as inserts:
+            latest = self._upsert_nodes(inserts, changes.nodes, now, ids, fresh)
+            self._index_texts(inserts, latest, ids)
+            touched = self._replace_edges(changes, ids, fresh, inserts)
+        log_changes(db, touched)
 
     @staticmethod
     @contextmanager
-    def _inserts(
-        db: sqlite3.Connection, changes: ChangeSet, unconditional: bool
-    ) -> Iterator[Inserts]:
-        """Bulk loads insert text index rows in the background while the next are built."""
-        if unconditional and len(changes.nodes) + len(changes.edges) >= BACKGROUND_MIN_WRITES:
+    def _inserts(db: sqlite3.Connection, changes: ChangeSet) -> Iterator[Inserts]:
+        """Bulk loads insert their rows in the background while the next are built."""
+        if len(changes.nodes) + len(changes.edges) >= BACKGROUND_MIN_WRITES:
             with background_inserts(db) as inserts:
                 yield inserts
         else:
@@ -340,20 +365,20 @@ class SqliteGraphStore:
 
     def _replace_edges(
         self,
-        db: sqlite3.Connection,
         changes: ChangeSet,
         ids: dict[NodeRef, int],
         fresh: set[int],
-        text_rows: Inserts,
+        rows: Inserts,
     ) -> set[int]:
-        """Replace the edges; return the ids of the nodes whose edges changed. The edge rows
-        are built while `text_rows` are still being inserted, and written after them."""
-        # Statements are buffered into executemany batches, deletes before inserts. A DELETE
-        # may run before inserts buffered ahead of it only when it cannot match them (no edge
-        # of its node, type and direction was written in this change set); otherwise both
-        # buffers are flushed first, so it sees every edge written before it. A node created
-        # in this change set has no edges of a type unless this change set gave it some, so
-        # its DELETE is skipped.
+        """Replace the edges through `rows`, after the rows given to it before; return the ids
+        of the nodes whose edges changed."""
+        # Statements are buffered into batches, deletes before inserts. A DELETE may run before
+        # inserts buffered ahead of it only when it cannot match them (no edge of its node,
+        # type and direction was written in this change set); otherwise both buffers are
+        # flushed first, so it sees every edge written before it. A node created in this
+        # change set has no edges of a type unless this change set gave it some, so its DELETE
+        # is skipped. Batches are flushed every `EDGE_BATCH` rows as well: a flush keeps that
+        # order, and SQLite inserts a batch while the next is built.
         inserts: list[tuple[int, str, int, str, str]] = []
         deletes_out: list[tuple[int, str]] = []
         deletes_in: list[tuple[int, str]] = []
@@ -362,11 +387,10 @@ class SqliteGraphStore:
         touched: set[int] = set()
 
         def flush() -> None:
-            text_rows.drain()
-            db.executemany(DELETE_OUT_EDGES, deletes_out)
-            db.executemany(DELETE_IN_EDGES, deletes_in)
+            rows.insert(DELETE_OUT, deletes_out)
+            rows.insert(DELETE_IN, deletes_in)
             inserts.sort(key=EDGE_KEY)  # stable: of two equal keys the later still wins
-            db.executemany(INSERT_EDGE, inserts)
+            rows.insert(EDGE_ROWS, inserts)
             deletes_out.clear()
             deletes_in.clear()
             inserts.clear()
@@ -393,42 +417,61 @@ class SqliteGraphStore:
                 inserts.extend(zip(repeat(near), repeat(type_), fars, keys, props))
             else:
                 inserts.extend(zip(fars, repeat(type_), repeat(near), keys, props))
+            if len(inserts) >= EDGE_BATCH:
+                flush()
         flush()
         return touched
 
-    def _write_nodes_unconditionally(
-        self,
-        db: sqlite3.Connection,
+    def _node_ids(
+        self, db: sqlite3.Connection, writes: Sequence[NodeWrite]
+    ) -> tuple[dict[NodeRef, int], set[int]]:
+        """The id of each written node, and the ids of those it creates: after the largest
+        id, in the order of their first write (what SQLite would choose; the transaction
+        holds the write lock, so nobody else takes them)."""
+        ids = self._ids_of(db, [w.ref for w in writes])
+        (largest,) = db.execute(MAX_NODE_ID).fetchone()
+        new = [r for r in dict.fromkeys(w.ref for w in writes) if r not in ids]
+        created = range(largest + 1, largest + 1 + len(new))
+        ids.update(zip(new, created, strict=True))
+        return ids, set(created)
+
+    @staticmethod
+    def _upsert_nodes(
+        rows: Inserts,
         writes: Sequence[NodeWrite],
         now: str,
-        ids: dict[NodeRef, int],
+        ids: Mapping[NodeRef, int],
         fresh: set[int],
     ) -> dict[NodeRef, NodeWrite]:
-        """Bulk loads: every node upserted by one executemany and the text index rows of the
-        nodes that existed deleted by another; return the write of each node that counts (of
-        two writes of one node the later wins), whose text rows `_index_texts` inserts."""
-        existing = self._ids_of(db, [w.ref for w in writes])
-        db.executemany(
-            UPSERT_NODE_QUIETLY,
-            [
-                (
-                    w.ref.label,
-                    w.ref.code,
-                    w.owner,
-                    _json(w.props),
-                    now,
-                    now,
-                    w.by,
-                    w.search_text,
+        """Upsert every node through `rows` (of two writes of one node the later wins, after
+        the first created it with its chosen id) and delete the text index rows of the nodes
+        that existed; return the write of each node that counts, whose text rows
+        `_index_texts` inserts."""
+        unnamed = set(fresh)  # created nodes whose first write has not been seen yet
+        for start in range(0, len(writes), NODE_BATCH):
+            batch = []
+            for w in writes[start : start + NODE_BATCH]:
+                node_id: int | None = ids[w.ref]
+                if node_id in unnamed:
+                    unnamed.discard(node_id)
+                else:
+                    node_id = None
+                batch.append(
+                    (
+                        node_id,
+                        w.ref.label,
+                        w.ref.code,
+                        w.owner,
+                        _json(w.props),
+                        now,
+                        now,
+                        w.by,
+                        w.search_text,
+                    )
                 )
-                for w in writes
-            ],
-        )
-        ids.update(existing)
-        ids.update(self._ids_of(db, [w.ref for w in writes if w.ref not in existing]))
-        fresh.update(ids[w.ref] for w in writes if w.ref not in existing)
+            rows.insert(NODE_ROWS, batch)
         latest = {w.ref: w for w in writes}
-        db.executemany(DELETE_TEXT, [(existing[r],) for r in latest if r in existing])
+        rows.insert(DELETE_TEXTS, [(ids[r],) for r in latest if ids[r] not in fresh])
         return latest
 
     @staticmethod
@@ -438,17 +481,16 @@ class SqliteGraphStore:
         """Insert the text index rows of `writes`, in batches in id order (the order the
         index is cheapest to build in)."""
         ordered = sorted((ids[ref], ref, write) for ref, write in writes.items())
+        indexed = IndexedTexts()
         for start in range(0, len(ordered), TEXT_BATCH):
+            batch = ordered[start : start + TEXT_BATCH]
+            names = indexed([str(write.props.get("name", "")) for _i, _r, write in batch])
+            bodies = indexed([write.search_text for _i, _r, write in batch])
             rows.insert(
                 TEXT_ROWS,
                 [
-                    (
-                        node_id,
-                        ref.label,
-                        indexed_text(str(write.props.get("name", ""))),
-                        indexed_text(write.search_text),
-                    )
-                    for node_id, ref, write in ordered[start : start + TEXT_BATCH]
+                    (node_id, ref.label, name, body)
+                    for (node_id, ref, _w), name, body in zip(batch, names, bodies, strict=True)
                 ],
             )
 

@@ -296,6 +296,35 @@ def test_a_bulk_change_set_of_thousands_of_writes_applies_in_order(
     assert graph_store.count_nodes(query=NodeQuery("System", owner="D1")) == 1500
 
 
+def test_a_bulk_change_set_writes_nodes_twice_and_replaces_the_text_of_existing_ones(
+    graph_store: GraphStore,
+) -> None:
+    """In a large change set too, of two writes of one node the later wins (a new node and
+    one that existed), and a rewritten node is found by its new text only."""
+    changes = _bulk(1500, component="C-OLD", twice=False)
+    graph_store.apply(changes=changes)
+    new, again = NodeRef("System", "S-NEW"), NodeRef("System", "S-00003")
+    nodes = [
+        *changes.nodes,
+        write(new, {"name": "旧名称系统"}, "D1", text="旧的描述"),
+        write(again, {"name": "不动产登记系统"}, "D1"),
+        write(new, {"name": "新名称系统"}, "D1", text="新的描述"),
+    ]
+    edges = [*changes.edges, EdgeReplace(new, "OWNS", [EdgeTarget(DEPT)], Direction.IN)]
+    graph_store.apply(changes=ChangeSet(nodes=nodes, edges=edges))
+    found = graph_store.get_nodes(refs=[new, again])
+    assert (found[new].props["name"], found[new].version) == ("新名称系统", 2)
+    assert (found[again].props["name"], found[again].version) == ("不动产登记系统", 3)
+    assert graph_store.search(text="旧名称", labels=[], limit=10) == []
+    assert [h.ref for h in graph_store.search(text="新的描述", labels=[], limit=10)] == [new]
+    assert [h.ref for h in graph_store.search(text="不动产", labels=[], limit=10)] == [again]
+    assert graph_store.search(text="编号3", labels=[], limit=10) == []
+    assert graph_store.search(text="批量系统3号", labels=[], limit=10) == []
+    assert graph_store.count_nodes(query=NodeQuery("System", owner="D1")) == 1501
+    owned = graph_store.edges(refs=[DEPT], type="OWNS", direction=Direction.OUT)[DEPT]
+    assert len(owned) == 1501
+
+
 def test_a_bulk_change_set_with_a_missing_endpoint_writes_nothing(
     graph_store: GraphStore,
 ) -> None:

@@ -12,10 +12,7 @@ from graph.port import ChangeSet, Direction, EdgeReplace, EdgeTarget, NodeQuery,
 from graph.sqlite_bulk import RowInsert, background_inserts
 from graph.sqlite_store import SqliteGraphStore
 
-ROWS = RowInsert(
-    "INSERT INTO t (k, v) VALUES (?, ?)",
-    "INSERT INTO t (k, v) SELECT value ->> 0, value ->> 1 FROM json_each(?)",
-)
+ROWS = RowInsert("INSERT INTO t (k, v) VALUES ", "(?, ?)")
 
 
 def _db() -> sqlite3.Connection:
