@@ -287,19 +287,33 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _complete_list_field(
         self, step: Step, parent_type: GraphQLObjectType, source: Any, path: Path | None
     ) -> Any:
-        """A list-of-objects field: read, then each item completed from the item plan."""
-        field_path = Path(path, step.name, parent_type.name)
+        """A list-of-objects field: read, then each item completed from the item plan (a
+        list of plain leaves at once, needing no path unless it falls back)."""
+        field_path = None
         try:
-            value = self._read(step, source)
+            resolve = step.resolve
+            value = (
+                getattr(source, step.attr)
+                if resolve is None
+                else resolve(source, self.context_value)
+            )
             if value is None or value is Undefined:
                 if step.non_null:
                     raise TypeError(f"Cannot return null for non-nullable field {step.label}.")
                 return None
+            leaves_all = step.leaves_all
+            if leaves_all is not None and step.type_check is None and type(value) is list:
+                done = leaves_all(value, self._is_plain)
+                if done is not None:
+                    return done
+            field_path = Path(path, step.name, parent_type.name)
             if type(value) not in (list, tuple):
                 return self._complete_generic(step, parent_type, field_path, value)
             completed = self._complete_items(step, parent_type, None, field_path, value)
         except Exception as raw_error:
-            self._field_error(raw_error, step, field_path)
+            self._field_error(
+                raw_error, step, field_path or Path(path, step.name, parent_type.name)
+            )
             return None
         if isinstance(completed, list):
             return completed
