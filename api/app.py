@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -78,6 +79,16 @@ class IrsGraphQL(GraphQL[Context, None]):
             multipart_uploads_enabled=True,
         )
         self.services = services
+
+    def encode_json(self, data: object) -> str:
+        """The response as JSON text through orjson (a 100-item page is ~100 kB, which the
+        standard library took ~1 ms to encode); anything orjson refuses (an integer past
+        64 bits) as strawberry encodes it. Text, not bytes: the WebSocket transports send
+        what this returns, and text is what their clients expect."""
+        try:
+            return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
+        except TypeError:  # orjson.JSONEncodeError included
+            return json.dumps(data, separators=(",", ":"))
 
     def backend_error(self, backend: str) -> None:
         """Count a backend failure seen while serving a request."""
