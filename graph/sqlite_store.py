@@ -15,7 +15,7 @@ import threading
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from itertools import repeat
+from itertools import islice, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from graph.port import (
     CountRow,
     Direction,
     Edge,
+    EdgeReplace,
     MissingEndpoint,
     Node,
     NodeQuery,
@@ -143,6 +144,7 @@ BACKGROUND_MIN_WRITES = 2_000
 NODE_BATCH = 5_000
 TEXT_BATCH = 5_000
 EDGE_BATCH = 50_000
+EDGE_CHUNK = 5_000  # edge replacements whose outside ends are read in one query per label
 SELECT_NODE_BY_REF = (
     "SELECT id, label, code, owner, props, version, created_at, updated_at, updated_by,"
     " search_text"
@@ -204,6 +206,10 @@ REFS_OF_IDS = "SELECT id, label, code FROM nodes WHERE id IN (SELECT value FROM 
 _PROP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+class _ConditionalWrite(Exception):
+    """A change set read as upserts has a conditional write after all (see `apply`)."""
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -251,21 +257,25 @@ class SqliteGraphStore:
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            try:
-                conn = sqlite3.connect(
-                    self._path, isolation_level=None, check_same_thread=False, timeout=30
-                )
-                conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = FULL")
-                conn.execute("PRAGMA foreign_keys = ON")
-                conn.execute("PRAGMA mmap_size = 268435456")
-                conn.execute("PRAGMA cache_size = -65536")
-            except sqlite3.Error as exc:
-                raise BackendUnavailable(f"embedded graph store: {exc}") from exc
+            conn = self._connect()
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self._path, isolation_level=None, check_same_thread=False, timeout=30
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA mmap_size = 268435456")
+            conn.execute("PRAGMA cache_size = -65536")
+        except sqlite3.Error as exc:
+            raise BackendUnavailable(f"embedded graph store: {exc}") from exc
         return conn
 
     @contextmanager
@@ -306,13 +316,21 @@ class SqliteGraphStore:
     # -- writes ---------------------------------------------------------------------------
 
     def apply(self, *, changes: ChangeSet) -> None:
-        """Apply node writes then edge replacements in one IMMEDIATE transaction."""
+        """Apply node writes then edge replacements in one IMMEDIATE transaction.
+
+        A change set that starts with an unconditional write is applied as upserts (bulk
+        loads), reading its writes a batch at a time; should a later one turn out to be
+        conditional, that transaction is rolled back and the change set applied again the
+        general way (a change set may be made lazily, so it is not read whole first)."""
         now = _now()
-        unconditional = all(write.expect_version is None for write in changes.nodes)
-        with self._write(resolved_endpoints=unconditional) as db:
-            if unconditional:
-                self._apply_unconditionally(db, changes, now)
+        if not changes.nodes or changes.nodes[0].expect_version is None:
+            try:
+                with self._write(resolved_endpoints=True) as db:
+                    self._apply_unconditionally(db, changes, now)
                 return
+            except _ConditionalWrite:
+                pass
+        with self._write() as db:
             ids: dict[NodeRef, int] = {}
             fresh: set[int] = set()
             for write in changes.nodes:
@@ -320,58 +338,98 @@ class SqliteGraphStore:
                 ids[write.ref] = node_id
                 if created:
                     fresh.add(node_id)
-            self._resolve_endpoints(db, changes, ids)
-            touched = self._replace_edges(changes, ids, fresh, ImmediateInserts(db))
+            touched = self._replace_edges(db, changes.edges, ids, fresh, ImmediateInserts(db))
             log_changes(db, touched)
 
     def _apply_unconditionally(self, db: sqlite3.Connection, changes: ChangeSet, now: str) -> None:
-        """Upserts (bulk loads): the ids of the nodes it creates are chosen here, as SQLite
-        would (after the largest, in order), so every row of the change set is known before
-        any is written and all of them go through one `Inserts`, in the background for a
-        large change set: SQLite inserts one batch while the next is built."""
-        ids, fresh = self._node_ids(db, changes.nodes)
-        self._resolve_endpoints(db, changes, ids)
-        with self._inserts(db, changes) as inserts:
-            latest = self._upsert_nodes(inserts, changes.nodes, now, ids, fresh)
-            self._index_texts(inserts, latest, ids)
-            touched = self._replace_edges(changes, ids, fresh, inserts)
+        """Upserts (bulk loads), read and written a batch at a time, so that a change set made
+        lazily (`Ledger.load`'s) is made while SQLite writes the batches before: the ids of
+        the nodes it creates are chosen here, as SQLite would (after the largest, in order),
+        so every row is known before it is written, and all rows go through one `Inserts`,
+        in the background for a large change set."""
+        background = (
+            len(changes.nodes) >= BACKGROUND_MIN_WRITES
+            or len(changes.nodes) + len(changes.edges) >= BACKGROUND_MIN_WRITES
+        )
+        (largest,) = db.execute(MAX_NODE_ID).fetchone()
+        with self._lookups(db, background) as lookup, self._inserts(db, background) as inserts:
+            ids: dict[NodeRef, int] = {}
+            fresh: set[int] = set()
+            indexed: set[int] = set()  # nodes given text index rows in this change set
+            tokenize = IndexedTexts()
+            writes = changes.nodes
+            for start in range(0, len(writes), NODE_BATCH):
+                batch = writes[start : start + NODE_BATCH]
+                if any(w.expect_version is not None for w in batch):
+                    raise _ConditionalWrite
+                unseen = list(dict.fromkeys(w.ref for w in batch if w.ref not in ids))
+                found = self._ids_of(lookup, unseen)
+                created = [r for r in unseen if r not in found]
+                ids.update(found)
+                chosen = range(largest + 1, largest + 1 + len(created))
+                ids.update(zip(created, chosen, strict=True))
+                new = set(chosen)
+                largest += len(created)
+                fresh.update(new)
+                self._upsert_nodes(inserts, batch, now, ids, new)
+                self._index_texts(inserts, batch, ids, fresh, indexed, tokenize)
+            touched = self._replace_edges(lookup, changes.edges, ids, fresh, inserts)
         log_changes(db, touched)
+
+    @contextmanager
+    def _lookups(self, db: sqlite3.Connection, background: bool) -> Iterator[sqlite3.Connection]:
+        """Where the unconditional path reads which nodes existed before it: `db` itself or,
+        while another thread writes on `db`, a second connection. It sees the database as
+        the transaction found it (the transaction holds the write lock, so nobody commits in
+        between), which is what is read there: the nodes this change set creates are known
+        without reading."""
+        if not background:
+            yield db
+            return
+        reader = self._connect()
+        try:
+            reader.execute("BEGIN")
+            yield reader
+        finally:
+            reader.close()
 
     @staticmethod
     @contextmanager
-    def _inserts(db: sqlite3.Connection, changes: ChangeSet) -> Iterator[Inserts]:
+    def _inserts(db: sqlite3.Connection, background: bool) -> Iterator[Inserts]:
         """Bulk loads insert their rows in the background while the next are built."""
-        if len(changes.nodes) + len(changes.edges) >= BACKGROUND_MIN_WRITES:
+        if background:
             with background_inserts(db) as inserts:
                 yield inserts
         else:
             yield ImmediateInserts(db)
 
     def _resolve_endpoints(
-        self, db: sqlite3.Connection, changes: ChangeSet, ids: dict[NodeRef, int]
+        self, db: sqlite3.Connection, edges: Sequence[EdgeReplace], ids: dict[NodeRef, int]
     ) -> None:
-        """Add the ids of edge endpoints written before this change set to `ids` (one query
-        per label); raise `MissingEndpoint` for the first that does not exist."""
-        ends = {e.node for e in changes.edges}
-        ends.update(t.target for e in changes.edges for t in e.targets)
+        """Add the ids of the endpoints of `edges` written before this change set to `ids`
+        (one query per label); raise `MissingEndpoint` for the first that does not exist."""
+        ends = {e.node for e in edges}
+        ends.update(t.target for e in edges for t in e.targets)
         outside = ends - ids.keys()
         if not outside:
             return
         ids.update(self._ids_of(db, list(outside)))
-        for replace in changes.edges:
+        for replace in edges:
             for end in (replace.node, *(t.target for t in replace.targets)):
                 if end not in ids:
                     raise MissingEndpoint(f"edge endpoint {end.label} {end.code} does not exist")
 
     def _replace_edges(
         self,
-        changes: ChangeSet,
+        lookup: sqlite3.Connection,
+        edges: Sequence[EdgeReplace],
         ids: dict[NodeRef, int],
         fresh: set[int],
         rows: Inserts,
     ) -> set[int]:
-        """Replace the edges through `rows`, after the rows given to it before; return the ids
-        of the nodes whose edges changed."""
+        """Replace `edges` through `rows`, after the rows given to it before; return the ids
+        of the nodes whose edges changed. Edges are read a chunk at a time and the ids of
+        their ends not in `ids` read on `lookup` (see `_resolve_endpoints`)."""
         # Statements are buffered into batches, deletes before inserts. A DELETE may run before
         # inserts buffered ahead of it only when it cannot match them (no edge of its node,
         # type and direction was written in this change set); otherwise both buffers are
@@ -395,7 +453,7 @@ class SqliteGraphStore:
             deletes_in.clear()
             inserts.clear()
 
-        for replace in changes.edges:
+        for replace in self._resolved(lookup, edges, ids):
             near = ids[replace.node]
             touched.add(near)
             type_ = replace.type
@@ -422,77 +480,75 @@ class SqliteGraphStore:
         flush()
         return touched
 
-    def _node_ids(
-        self, db: sqlite3.Connection, writes: Sequence[NodeWrite]
-    ) -> tuple[dict[NodeRef, int], set[int]]:
-        """The id of each written node, and the ids of those it creates: after the largest
-        id, in the order of their first write (what SQLite would choose; the transaction
-        holds the write lock, so nobody else takes them)."""
-        ids = self._ids_of(db, [w.ref for w in writes])
-        (largest,) = db.execute(MAX_NODE_ID).fetchone()
-        new = [r for r in dict.fromkeys(w.ref for w in writes) if r not in ids]
-        created = range(largest + 1, largest + 1 + len(new))
-        ids.update(zip(new, created, strict=True))
-        return ids, set(created)
-
     @staticmethod
     def _upsert_nodes(
         rows: Inserts,
         writes: Sequence[NodeWrite],
         now: str,
         ids: Mapping[NodeRef, int],
-        fresh: set[int],
-    ) -> dict[NodeRef, NodeWrite]:
-        """Upsert every node through `rows` (of two writes of one node the later wins, after
-        the first created it with its chosen id) and delete the text index rows of the nodes
-        that existed; return the write of each node that counts, whose text rows
-        `_index_texts` inserts."""
-        unnamed = set(fresh)  # created nodes whose first write has not been seen yet
-        for start in range(0, len(writes), NODE_BATCH):
-            batch = []
-            for w in writes[start : start + NODE_BATCH]:
-                node_id: int | None = ids[w.ref]
-                if node_id in unnamed:
-                    unnamed.discard(node_id)
-                else:
-                    node_id = None
-                batch.append(
-                    (
-                        node_id,
-                        w.ref.label,
-                        w.ref.code,
-                        w.owner,
-                        _json(w.props),
-                        now,
-                        now,
-                        w.by,
-                        w.search_text,
-                    )
+        new: set[int],
+    ) -> None:
+        """Upsert `writes` through `rows`. A node in `new` (created by this change set, not
+        written yet) is named by its first write (its chosen id, then taken out of `new`);
+        a later write of it, and a write of a node that exists, leaves the id to the upsert
+        (of two writes the later wins)."""
+        batch = []
+        for w in writes:
+            node_id: int | None = ids[w.ref]
+            if node_id in new:
+                new.discard(node_id)
+            else:
+                node_id = None
+            batch.append(
+                (
+                    node_id,
+                    w.ref.label,
+                    w.ref.code,
+                    w.owner,
+                    _json(w.props),
+                    now,
+                    now,
+                    w.by,
+                    w.search_text,
                 )
-            rows.insert(NODE_ROWS, batch)
-        latest = {w.ref: w for w in writes}
-        rows.insert(DELETE_TEXTS, [(ids[r],) for r in latest if ids[r] not in fresh])
-        return latest
+            )
+        rows.insert(NODE_ROWS, batch)
 
     @staticmethod
     def _index_texts(
-        rows: Inserts, writes: Mapping[NodeRef, NodeWrite], ids: Mapping[NodeRef, int]
+        rows: Inserts,
+        writes: Sequence[NodeWrite],
+        ids: Mapping[NodeRef, int],
+        fresh: set[int],
+        indexed: set[int],
+        tokenize: IndexedTexts,
     ) -> None:
-        """Insert the text index rows of `writes`, in batches in id order (the order the
-        index is cheapest to build in)."""
-        ordered = sorted((ids[ref], ref, write) for ref, write in writes.items())
-        indexed = IndexedTexts()
-        for start in range(0, len(ordered), TEXT_BATCH):
-            batch = ordered[start : start + TEXT_BATCH]
-            names = indexed([str(write.props.get("name", "")) for _i, _r, write in batch])
-            bodies = indexed([write.search_text for _i, _r, write in batch])
-            rows.insert(
-                TEXT_ROWS,
-                [
-                    (node_id, ref.label, name, body)
-                    for (node_id, ref, _w), name, body in zip(batch, names, bodies, strict=True)
-                ],
-            )
+        """Insert the text index rows of `writes` (of two writes of a node the later wins), in
+        id order (the order the index is cheapest to build in); first delete the rows of the
+        nodes that existed and of those given rows earlier in this change set (`indexed`,
+        which this extends)."""
+        latest = {ids[w.ref]: w for w in writes}
+        rows.insert(DELETE_TEXTS, [(i,) for i in latest if i in indexed or i not in fresh])
+        ordered = sorted(latest.items(), key=itemgetter(0))
+        names = tokenize([str(w.props.get("name", "")) for _i, w in ordered])
+        bodies = tokenize([w.search_text for _i, w in ordered])
+        rows.insert(
+            TEXT_ROWS,
+            [
+                (node_id, w.ref.label, name, body)
+                for (node_id, w), name, body in zip(ordered, names, bodies, strict=True)
+            ],
+        )
+        indexed.update(latest)
+
+    def _resolved(
+        self, lookup: sqlite3.Connection, edges: Sequence[EdgeReplace], ids: dict[NodeRef, int]
+    ) -> Iterator[EdgeReplace]:
+        """`edges`, each after the ids of its ends are in `ids` (a chunk at a time)."""
+        remaining = iter(edges)
+        while chunk := list(islice(remaining, EDGE_CHUNK)):
+            self._resolve_endpoints(lookup, chunk, ids)
+            yield from chunk
 
     @staticmethod
     def _ids_of(db: sqlite3.Connection, refs: Sequence[NodeRef]) -> dict[NodeRef, int]:

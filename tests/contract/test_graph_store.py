@@ -103,6 +103,41 @@ def test_version_mismatch_rolls_back_the_whole_change_set(
     assert graph_store.get_nodes(refs=[SYS_A])[SYS_A].props["name"] == "食品经营许可系统"
 
 
+def test_a_change_set_of_upserts_then_conditional_writes_applies_them_all(
+    graph_store: GraphStore,
+) -> None:
+    """Unconditional writes followed by conditional ones (in one bulk-sized change set):
+    every condition is checked, and a failed one writes nothing (also when the writes before
+    it fill more than one of the embedded store's batches)."""
+    seed(graph_store)
+    large = _bulk(5100, component="C-OLD", twice=False)
+    with pytest.raises(VersionConflict):
+        graph_store.apply(
+            changes=ChangeSet(
+                nodes=[*large.nodes, write(SYS_A, {"name": "y"}, "D1", expect=7)],
+                edges=large.edges,
+            )
+        )
+    assert graph_store.count_nodes(query=NodeQuery("System", owner="D1")) == 1
+    bulk = _bulk(1500, component="C-OLD", twice=False)
+    late = NodeRef("System", "S-LATE")
+    graph_store.apply(
+        changes=ChangeSet(
+            nodes=[
+                *bulk.nodes,
+                write(SYS_A, {"name": "新名称"}, "D1", expect=1),
+                write(late, {"name": "后来的系统"}, "D1", expect=0),
+            ],
+            edges=[*bulk.edges, EdgeReplace(late, "OWNS", [EdgeTarget(DEPT)], Direction.IN)],
+        )
+    )
+    found = graph_store.get_nodes(refs=[SYS_A, late])
+    assert (found[SYS_A].props["name"], found[SYS_A].version) == ("新名称", 2)
+    assert found[late].version == 1
+    assert graph_store.count_nodes(query=NodeQuery("System", owner="D1")) == 1502
+    assert [h.ref for h in graph_store.search(text="后来的", labels=[], limit=10)] == [late]
+
+
 def test_create_only_refuses_an_existing_node(graph_store: GraphStore) -> None:
     seed(graph_store)
     with pytest.raises(VersionConflict):
