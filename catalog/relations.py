@@ -6,6 +6,7 @@ ISSUED_FROM, COLLECTS, PREFILLED_FROM, REQUIRES_MATERIAL, INCLUDES.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC
 from typing import NamedTuple
 
@@ -15,12 +16,14 @@ from catalog.model import (
     Component,
     DataElement,
     Dataset,
+    DatasetField,
     Department,
     Derivation,
     Entity,
     Kind,
     Matter,
     OneThing,
+    SurfaceField,
     System,
 )
 from graph.port import Direction, EdgeReplace, EdgeTarget, NodeRef
@@ -60,9 +63,13 @@ class Reference(NamedTuple):
 
 def ref(kind: Kind, code: str) -> NodeRef:
     """The graph identity of a catalog node."""
-    return NodeRef(_LABELS[kind], code)
+    return _new(NodeRef, (_LABELS[kind], code))
 
 
+# Bulk loads make ~1M refs and ~800k edge targets: they are made by tuple.__new__ directly
+# (the same tuples; a named tuple's own __new__ is a Python function, ~3x the cost).
+_new = tuple.__new__
+_NO_PROPS = EdgeTarget._field_defaults["props"]
 _LABELS: dict[Kind, str] = {kind: kind.value for kind in Kind}
 
 
@@ -126,86 +133,41 @@ def references(entity: Entity) -> list[Reference]:
 
 def edges_of(entity: Entity) -> list[EdgeReplace]:
     """The edges that `entity` implies, as replacements at its node."""
-    me = ref(_kind(entity), entity.code)
     if isinstance(entity, Department):
         return []
-    out = [
-        EdgeReplace(
-            me, Rel.OWNS, [EdgeTarget(ref(Kind.DEPARTMENT, entity.department))], Direction.IN
-        )
-    ]
+    me = _new(NodeRef, (_LABELS[_kind(entity)], entity.code))
+    out = [_replace(me, Rel.OWNS, [_to(_DEPARTMENT, entity.department)], Direction.IN)]
     if isinstance(entity, System):
-        out.append(
-            EdgeReplace(
-                me, Rel.USES, [EdgeTarget(ref(Kind.COMPONENT, c)) for c in entity.components]
-            )
-        )
+        out.append(_replace(me, Rel.USES, [_to(_COMPONENT, c) for c in entity.components]))
     elif isinstance(entity, Dataset):
-        producers = (
-            [EdgeTarget(ref(Kind.SYSTEM, entity.source_system))] if entity.source_system else []
-        )
-        out.append(EdgeReplace(me, Rel.PRODUCES, producers, Direction.IN))
-        out.append(
-            EdgeReplace(
-                me,
-                Rel.BINDS,
-                [
-                    EdgeTarget(
-                        ref(Kind.DATA_ELEMENT, f.data_element), f.name, {"sensitive": f.sensitive}
-                    )
-                    for f in entity.fields
-                    if f.data_element
-                ],
-            )
-        )
-        out.append(EdgeReplace(me, Rel.DERIVED_FROM, [_derivation(d) for d in entity.derived_from]))
+        producers = [_to(_SYSTEM, entity.source_system)] if entity.source_system else []
+        out.append(_replace(me, Rel.PRODUCES, producers, Direction.IN))
+        out.append(_replace(me, Rel.BINDS, _bound(entity.fields)))
+        out.append(_replace(me, Rel.DERIVED_FROM, [_derivation(d) for d in entity.derived_from]))
     elif isinstance(entity, DataElement):
         source = entity.authoritative_dataset
         out.append(
-            EdgeReplace(
-                me,
-                Rel.AUTHORITATIVE_SOURCE,
-                [EdgeTarget(ref(Kind.DATASET, source))] if source else [],
-            )
+            _replace(me, Rel.AUTHORITATIVE_SOURCE, [_to(_DATASET, source)] if source else [])
         )
     elif isinstance(entity, CertificateType):
-        out.append(
-            EdgeReplace(
-                me,
-                Rel.ISSUES,
-                [EdgeTarget(ref(Kind.DEPARTMENT, d)) for d in entity.issuing_departments],
-                Direction.IN,
-            )
-        )
-        out.append(
-            EdgeReplace(
-                me,
-                Rel.BINDS,
-                [
-                    EdgeTarget(
-                        ref(Kind.DATA_ELEMENT, f.data_element), f.name, {"sensitive": f.sensitive}
-                    )
-                    for f in entity.surface_fields
-                    if f.data_element
-                ],
-            )
-        )
+        issuers = [_to(_DEPARTMENT, d) for d in entity.issuing_departments]
+        out.append(_replace(me, Rel.ISSUES, issuers, Direction.IN))
+        out.append(_replace(me, Rel.BINDS, _bound(entity.surface_fields)))
         source = entity.source_dataset
-        out.append(
-            EdgeReplace(
-                me, Rel.ISSUED_FROM, [EdgeTarget(ref(Kind.DATASET, source))] if source else []
-            )
-        )
+        out.append(_replace(me, Rel.ISSUED_FROM, [_to(_DATASET, source)] if source else []))
     elif isinstance(entity, Matter):
         out.append(
-            EdgeReplace(
+            _replace(
                 me,
                 Rel.COLLECTS,
                 [
-                    EdgeTarget(
-                        ref(Kind.DATA_ELEMENT, f.data_element),
-                        f.name,
-                        {"mode": f.collection.value, "required": f.required},
+                    _new(
+                        EdgeTarget,
+                        (
+                            _new(NodeRef, (_DATA_ELEMENT, f.data_element)),
+                            f.name,
+                            {"mode": f.collection.value, "required": f.required},
+                        ),
                     )
                     for f in entity.form_fields
                     if f.data_element
@@ -213,28 +175,58 @@ def edges_of(entity: Entity) -> list[EdgeReplace]:
             )
         )
         out.append(
-            EdgeReplace(
+            _replace(
                 me,
                 Rel.PREFILLED_FROM,
                 [
-                    EdgeTarget(ref(Kind.DATASET, f.prefill_source), f.name)
+                    _new(
+                        EdgeTarget, (_new(NodeRef, (_DATASET, f.prefill_source)), f.name, _NO_PROPS)
+                    )
                     for f in entity.form_fields
                     if f.prefill_source
                 ],
             )
         )
         out.append(
-            EdgeReplace(
-                me,
-                Rel.REQUIRES_MATERIAL,
-                [EdgeTarget(ref(Kind.CERTIFICATE_TYPE, c)) for c in entity.materials],
+            _replace(
+                me, Rel.REQUIRES_MATERIAL, [_to(_CERTIFICATE_TYPE, c) for c in entity.materials]
             )
         )
     elif isinstance(entity, OneThing):
-        out.append(
-            EdgeReplace(me, Rel.INCLUDES, [EdgeTarget(ref(Kind.MATTER, c)) for c in entity.matters])
-        )
+        out.append(_replace(me, Rel.INCLUDES, [_to(_MATTER, c) for c in entity.matters]))
     return out
+
+
+_DEPARTMENT = Kind.DEPARTMENT.value
+_COMPONENT = Kind.COMPONENT.value
+_SYSTEM = Kind.SYSTEM.value
+_DATASET = Kind.DATASET.value
+_DATA_ELEMENT = Kind.DATA_ELEMENT.value
+_CERTIFICATE_TYPE = Kind.CERTIFICATE_TYPE.value
+_MATTER = Kind.MATTER.value
+
+
+def _to(label: str, code: str) -> EdgeTarget:
+    """A plain edge target (no key, no props)."""
+    return _new(EdgeTarget, (_new(NodeRef, (label, code)), "", _NO_PROPS))
+
+
+def _replace(
+    node: NodeRef, type: str, targets: list[EdgeTarget], direction: Direction = Direction.OUT
+) -> EdgeReplace:
+    return _new(EdgeReplace, (node, type, targets, direction))
+
+
+def _bound(fields: Sequence[DatasetField] | Sequence[SurfaceField]) -> list[EdgeTarget]:
+    """BINDS targets of fields bound to a data element: keyed by the field's name."""
+    return [
+        _new(
+            EdgeTarget,
+            (_new(NodeRef, (_DATA_ELEMENT, f.data_element)), f.name, {"sensitive": f.sensitive}),
+        )
+        for f in fields
+        if f.data_element
+    ]
 
 
 def _derivation(d: Derivation) -> EdgeTarget:
@@ -245,7 +237,7 @@ def _derivation(d: Derivation) -> EdgeTarget:
         props["until"] = d.until.astimezone(UTC).isoformat()
     if d.fields:
         props["fields"] = [{"source": m.source_field, "target": m.target_field} for m in d.fields]
-    return EdgeTarget(ref(Kind.DATASET, d.source), "", props)
+    return _new(EdgeTarget, (_new(NodeRef, (_DATASET, d.source)), "", props))
 
 
 def owner_of(entity: Entity) -> str | None:

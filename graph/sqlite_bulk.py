@@ -26,9 +26,13 @@ from functools import lru_cache
 from itertools import chain
 from typing import Any, NamedTuple, Protocol
 
-QUEUED_BATCHES = 3
-# parameters bound to one statement (SQLite allows at least 32,766 since 3.32)
-MAX_PARAMETERS = 32_766
+# Batches queued for the writing thread. Enough that the builder need not wait for it while
+# it is ahead (a 100k-resource load queues ~60 batches of ~5 MB or less); a bound on memory.
+QUEUED_BATCHES = 32
+# Parameters bound to one statement, at most: fewer statements, fewer times the writing
+# thread waits to take the GIL back after one (~25 ms each on a busy machine). SQLite's
+# own limit is lower on some builds (32,766 by default since 3.32); it is asked.
+MAX_PARAMETERS = 262_144
 
 
 class RowInsert(NamedTuple):
@@ -47,12 +51,14 @@ class RowInsert(NamedTuple):
         return self.for_rows(1)
 
     def for_rows(self, count: int) -> str:
-        """The statement for `count` rows."""
+        """The statement for `count` rows (SQLite prepares each size once per connection, in
+        ~3 ms per 1,000 rows, so callers keep to a few sizes)."""
         return _statement(self, count)
 
-    def rows_per_statement(self) -> int:
-        """How many rows one statement binds at most."""
-        return max(1, MAX_PARAMETERS // max(1, self.row.count("?")))
+    @property
+    def parameters_per_row(self) -> int:
+        """How many parameters one row binds."""
+        return max(1, self.row.count("?"))
 
 
 @lru_cache(maxsize=64)
@@ -71,6 +77,11 @@ class Inserts(Protocol):
         """Wait until every batch given so far is written; raise the first failure."""
         ...
 
+    def rows_per_statement(self, statement: RowInsert) -> int:
+        """How many rows of `statement` one statement writes: a batch of a multiple of it
+        is written by statements of one size."""
+        ...
+
 
 class ImmediateInserts:
     """Rows written at once with `executemany` (small writes)."""
@@ -85,6 +96,10 @@ class ImmediateInserts:
     def drain(self) -> None:
         """Nothing is pending."""
 
+    def rows_per_statement(self, statement: RowInsert) -> int:
+        """One: rows are written one by one."""
+        return 1
+
 
 class BackgroundInserts:
     """Rows written in order by one thread on the caller's connection (see module docstring)."""
@@ -95,6 +110,8 @@ class BackgroundInserts:
             maxsize=QUEUED_BATCHES
         )
         self._error: BaseException | None = None
+        limit = db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        self._max_parameters = min(MAX_PARAMETERS, limit)
         self._thread = threading.Thread(target=self._run, name="sqlite-bulk-insert", daemon=True)
         self._thread.start()
 
@@ -105,7 +122,7 @@ class BackgroundInserts:
             self.drain()
         if not rows:
             return
-        step = statement.rows_per_statement()
+        step = self.rows_per_statement(statement)
         job = [
             (
                 statement.for_rows(len(part)),
@@ -114,6 +131,10 @@ class BackgroundInserts:
             for part in (rows[start : start + step] for start in range(0, len(rows), step))
         ]
         self._jobs.put(job)
+
+    def rows_per_statement(self, statement: RowInsert) -> int:
+        """As many rows as SQLite binds parameters to one statement (up to `MAX_PARAMETERS`)."""
+        return max(1, self._max_parameters // statement.parameters_per_row)
 
     def drain(self) -> None:
         """Wait for the queued batches; raise the first failure."""
