@@ -413,11 +413,11 @@ class SqliteGraphStore:
         (one query per label); raise `MissingEndpoint` for the first that does not exist."""
         ends = set(map(_NODE, edges))  # C loops: a bulk load has ~800k ends
         ends.update(map(_TARGET, chain.from_iterable(map(_TARGETS, edges))))
-        outside = ends - ids.keys()
+        outside = ends.difference(ids)  # walks `ends`: `ends - ids.keys()` walks all of `ids`
         if not outside:
             return
         ids.update(self._ids_of(db, list(outside)))
-        if not outside - ids.keys():
+        if not outside.difference(ids):
             return
         for replace in edges:  # the first missing end, in order
             for end in (replace.node, *(t.target for t in replace.targets)):
