@@ -110,6 +110,7 @@ class BackgroundInserts:
             maxsize=QUEUED_BATCHES
         )
         self._error: BaseException | None = None
+        self._skip = False
         limit = db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         self._max_parameters = min(MAX_PARAMETERS, limit)
         self._thread = threading.Thread(target=self._run, name="sqlite-bulk-insert", daemon=True)
@@ -142,8 +143,11 @@ class BackgroundInserts:
         if self._error is not None:
             raise self._error
 
-    def close(self) -> None:
-        """Stop the thread after the queued batches (which are skipped after a failure)."""
+    def close(self, *, skip_queued: bool = False) -> None:
+        """Stop the thread after the queued batches (which are skipped after a failure, or
+        with `skip_queued`: the caller failed and will roll back)."""
+        if skip_queued:
+            self._skip = True
         self._jobs.put(None)
         self._thread.join()
 
@@ -154,7 +158,7 @@ class BackgroundInserts:
                 if job is None:
                     return
                 for sql, parameters in job:
-                    if self._error is None:
+                    if self._error is None and not self._skip:
                         self._db.execute(sql, parameters)
             except BaseException as exc:  # handed to the caller by drain()
                 self._error = exc
@@ -170,5 +174,8 @@ def background_inserts(db: sqlite3.Connection) -> Iterator[BackgroundInserts]:
     try:
         yield inserts
         inserts.drain()
-    finally:
+    except BaseException:
+        inserts.close(skip_queued=True)
+        raise
+    else:
         inserts.close()
