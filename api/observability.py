@@ -41,9 +41,27 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+class CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when a line is logged, not to the stream it was
+    when logging was configured: a test runner or a process manager may swap stderr later,
+    and a server thread still logging to the swapped-out (closed) stream prints a
+    "Logging error" traceback instead of the line."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        """StreamHandler's own __init__ and setStream assign here; the stream stays sys.stderr."""
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Send every `irs.*` log line to stderr as JSON."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = CurrentStderrHandler()
     handler.setFormatter(JsonFormatter())
     logger = logging.getLogger("irs")
     logger.handlers[:] = [handler]

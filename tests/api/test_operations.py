@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import sys
 
 import pytest
 
-from api.observability import JsonFormatter
+from api.observability import JsonFormatter, configure_logging
 from tests.api.conftest import Api
 
 
@@ -48,3 +50,20 @@ async def test_access_log_is_json_without_request_bodies(
     line = json.loads(JsonFormatter().format(record))
     assert line["path"] == "/graphql" and line["status"] == 200 and line["client_id"]
     assert "11010519491231002X" not in json.dumps(line)
+
+
+def test_log_lines_go_to_the_stderr_of_the_moment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server thread that outlives the stderr logging was configured with (a test runner's
+    capture, a daemonizer) logs to the current one instead of failing on a closed stream."""
+    first, second = io.StringIO(), io.StringIO()
+    irs_logger = logging.getLogger("irs")
+    monkeypatch.setattr(irs_logger, "handlers", list(irs_logger.handlers))
+    monkeypatch.setattr(irs_logger, "propagate", irs_logger.propagate)
+    monkeypatch.setattr(irs_logger, "level", irs_logger.level)
+    monkeypatch.setattr(sys, "stderr", first)
+    configure_logging()
+    first.close()
+    monkeypatch.setattr(sys, "stderr", second)
+    logging.getLogger("irs.access").info("request", extra={"fields": {"path": "/healthz"}})
+    line = json.loads(second.getvalue())
+    assert line["message"] == "request" and line["path"] == "/healthz"
