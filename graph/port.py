@@ -9,7 +9,7 @@ in `tests/contract` runs over all of them.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -202,15 +202,35 @@ class Traversal:
         """The compact form of an answer given as refs and edges (small answers, tests)."""
         refs = sorted({*nodes, *(e.source for e in edges), *(e.target for e in edges)})
         number = {r: i for i, r in enumerate(refs)}
-        types = sorted({e.type for e in edges})
-        bits = NODE_BITS + type_bits(len(types))
-        grouped: dict[int, list[tuple[str, Mapping[str, JsonValue]]]] = {}
-        for e in edges:
-            link = number[e.source] << bits | types.index(e.type) << NODE_BITS | number[e.target]
-            grouped.setdefault(link, []).append((e.key, e.props))
-        return cls(
+        return cls.packed(
             level_of={number[r]: level for r, level in nodes.items()},
             ref_of=dict(enumerate(refs)),
+            edges=((number[e.source], e.type, number[e.target], e.key, e.props) for e in edges),
+            truncated=truncated,
+        )
+
+    @classmethod
+    def packed(
+        cls,
+        *,
+        level_of: Mapping[int, int],
+        ref_of: Mapping[int, NodeRef],
+        edges: Iterable[tuple[int, str, int, str, Mapping[str, JsonValue]]],
+        truncated: bool,
+    ) -> Traversal:
+        """The answer whose nodes are already numbered in ref order, its edges given as
+        (source number, type, target number, key, props): packs the edges into `links`."""
+        listed = list(edges)
+        types = sorted({e[1] for e in listed})
+        index = {t: i for i, t in enumerate(types)}
+        bits = NODE_BITS + type_bits(len(types))
+        grouped: dict[int, list[tuple[str, Mapping[str, JsonValue]]]] = {}
+        for source, type_, target, key, props in listed:
+            link = source << bits | index[type_] << NODE_BITS | target
+            grouped.setdefault(link, []).append((key, props))
+        return cls(
+            level_of=level_of,
+            ref_of=ref_of,
             links=sorted(grouped),
             types=types,
             variants={

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from graph.port import NODE_BITS, Direction, NodeRef, Traversal, type_bits
+from graph.port import Direction, NodeRef, Traversal
 
 Id = TypeVar("Id")
 # an edge as a hop reads it: (source id, target id, type, key, raw props)
@@ -77,22 +77,10 @@ def walk(
     # number the nodes in ref order, as the port's links want
     ordered = sorted(wanted, key=refs.__getitem__)
     number = {i: n for n, i in enumerate(ordered)}
-    types = sorted({k[1] for k in used})
-    bits = NODE_BITS + type_bits(len(types))
-    grouped: dict[int, list[tuple[str, Mapping[str, Any]]]] = {}
-    for (s, t, d, k), p in used.items():
-        link = number[s] << bits | types.index(t) << NODE_BITS | number[d]
-        grouped.setdefault(link, []).append((k, props_of(p)))
-    return Traversal(
+    return Traversal.packed(
         level_of={number[i]: lvl for i, lvl in level_of.items()},
         ref_of={n: refs[i] for n, i in enumerate(ordered)},
-        links=sorted(grouped),
-        types=types,
-        variants={
-            link: sorted(kp, key=lambda e: e[0])
-            for link, kp in grouped.items()
-            if len(kp) > 1 or kp[0][0] or kp[0][1]
-        },
+        edges=((number[s], t, number[d], k, props_of(p)) for (s, t, d, k), p in used.items()),
         truncated=truncated,
     )
 
