@@ -206,9 +206,17 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return get_results()
 
     def _read(self, step: Step, source: Any) -> Any:
-        if step.resolve is not None:
-            return step.resolve(source, self.context_value)
-        return getattr(source, step.attr)
+        """The field's value from `source`; None for null or Undefined, which a non-null
+        field refuses (TypeError, reported as the field's error)."""
+        resolve = step.resolve
+        value = (
+            getattr(source, step.attr) if resolve is None else resolve(source, self.context_value)
+        )
+        if value is None or value is Undefined:
+            if step.non_null:
+                raise TypeError(f"Cannot return null for non-nullable field {step.label}.")
+            return None
+        return value
 
     def _finish_leaf(
         self, step: Step, parent_type: GraphQLObjectType, path: Path | None, value: Any
@@ -247,15 +255,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """An object field: read, then its selection executed from its plan."""
         field_path = None  # made when needed: an object of plain leaves needs none
         try:
-            resolve = step.resolve
-            value = (
-                getattr(source, step.attr)
-                if resolve is None
-                else resolve(source, self.context_value)
-            )
-            if value is None or value is Undefined:
-                if step.non_null:
-                    raise TypeError(f"Cannot return null for non-nullable field {step.label}.")
+            value = self._read(step, source)
+            if value is None:
                 return None
             plain = self._plain_classes.get(type(value))
             if not (self._is_plain(value) if plain is None else plain):
@@ -306,15 +307,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         list of plain leaves at once, needing no path unless it falls back)."""
         field_path = None
         try:
-            resolve = step.resolve
-            value = (
-                getattr(source, step.attr)
-                if resolve is None
-                else resolve(source, self.context_value)
-            )
-            if value is None or value is Undefined:
-                if step.non_null:
-                    raise TypeError(f"Cannot return null for non-nullable field {step.label}.")
+            value = self._read(step, source)
+            if value is None:
                 return None
             leaves_all = step.leaves_all
             if leaves_all is not None and step.type_check is None and type(value) is list:
