@@ -24,8 +24,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, Select, TextClause
 
-Processor = Callable[[Any], Any] | None
-
 
 @dataclass(frozen=True)
 class DriverStatement:

@@ -77,9 +77,6 @@ SCHEMA = (
     *META_SCHEMA,
 )
 
-NODE_COLUMNS = (
-    "n.id, n.label, n.code, n.owner, n.props, n.version, n.created_at, n.updated_at, n.updated_by"
-)
 SELECT_NODE_ID = "SELECT id, version FROM nodes WHERE label = ? AND code = ?"
 INSERT_NODE = (
     "INSERT INTO nodes (label, code, owner, props, version, created_at, updated_at, updated_by,"
@@ -145,7 +142,6 @@ _TARGET = itemgetter(0)  # of an EdgeTarget
 # Unconditional change sets at least this large write their rows in the background.
 BACKGROUND_MIN_WRITES = 2_000
 NODE_BATCH = 5_000
-TEXT_BATCH = 5_000
 EDGE_BATCH = 50_000
 EDGE_CHUNK = 5_000  # edge replacements whose outside ends are read in one query per label
 SELECT_NODE_BY_REF = (

@@ -25,11 +25,6 @@ def indexed_text(text: str) -> str:
     return " ".join(chain.from_iterable(map(_word_tokens, text.split())))
 
 
-def indexed_texts(texts: Iterable[str]) -> list[str]:
-    """`indexed_text` of each of `texts` (see `IndexedTexts`)."""
-    return IndexedTexts()(texts)
-
-
 class IndexedTexts:
     """`indexed_text` for the many texts of one bulk write. A bulk write repeats its runs
     (department names, categories, field names, set phrases: a generated 100k ledger has 2.5M
