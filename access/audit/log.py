@@ -159,8 +159,12 @@ class AuditLog:
 
     # ---- appending --------------------------------------------------------------------------
 
-    def append(self, session: Session, drafts: Sequence[AuditDraft]) -> list[AuditRecord]:
+    def append(
+        self, session: Session, drafts: Sequence[AuditDraft | AuditRecord]
+    ) -> list[AuditRecord]:
         """Place `drafts` as the next records, in order, inside `session`'s open transaction.
+        A draft may already be a record (validated earlier, its `seq` a placeholder): it is
+        placed without checking its fields again.
 
         Does not commit: the caller commits them with its own writes (or rolls everything
         back). Raises `InvalidAuditRecord` for a bad draft, `AuditStoreCorrupt` when the stored

@@ -124,6 +124,18 @@ class AuditRecord:
     def __post_init__(self) -> None:
         _validate(self)
 
+    def at(self, seq: int) -> AuditRecord:
+        """This record as leaf `seq`. Only `seq` is checked: every other field was validated
+        when this record was made, so a caller that validated a draft early (a licensed call,
+        before its shared commit) is not charged for the same checks again when the log
+        places it."""
+        _check_seq(seq)
+        placed = object.__new__(AuditRecord)
+        for name in _RECORD_SLOTS:
+            object.__setattr__(placed, name, getattr(self, name))
+        object.__setattr__(placed, "seq", seq)
+        return placed
+
     def to_json(self) -> dict[str, object]:
         """The JSON object whose JCS form is the record's leaf (all keys, fixed shape)."""
         return {
@@ -249,12 +261,19 @@ class AuditDraft:
 # ---- validation ---------------------------------------------------------------------------------
 
 
+_RECORD_SLOTS: Final = tuple(AuditRecord.__slots__)
+
+
+def _check_seq(seq: object) -> None:
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= MAX_SAFE_INTEGER:
+        raise InvalidAuditRecord("seq must be an integer in [0, 2^53)")
+
+
 def _validate(r: AuditRecord) -> None:
     """Domain checks on every record; on the write path of every licensed call, so the text
     checks run once over all fields joined (a space cannot hide or create what they look for)
     and only a failure goes back field by field to name the culprit."""
-    if isinstance(r.seq, bool) or not isinstance(r.seq, int) or not 0 <= r.seq <= MAX_SAFE_INTEGER:
-        raise InvalidAuditRecord("seq must be an integer in [0, 2^53)")
+    _check_seq(r.seq)
     if not isinstance(r.time, datetime) or r.time.utcoffset() is None:
         raise InvalidAuditRecord("time must be a timezone-aware datetime")
     if not isinstance(r.kind, AuditKind):

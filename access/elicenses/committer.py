@@ -21,7 +21,7 @@ import os
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -69,12 +69,15 @@ class Committed:
     refused: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Waiter:
-    """A write and how its caller waits: a thread on `done`, or a coroutine on `future`."""
+    """A write, its record (validated before it joins a batch, so a bad record fails only its
+    own call and the log does not check it again), and how its caller waits: a thread on
+    `done`, or a coroutine on `future`."""
 
     write: CallWrite
-    done: threading.Event = field(default_factory=threading.Event)
+    record: AuditRecord
+    done: threading.Event | None = None
     future: asyncio.Future[Committed] | None = None
     loop: asyncio.AbstractEventLoop | None = None
     result: Committed | None = None
@@ -84,6 +87,7 @@ class _Waiter:
         if self.future is not None and self.loop is not None:
             self.loop.call_soon_threadsafe(self._resolve)
         else:
+            assert self.done is not None
             self.done.set()
 
     def _resolve(self) -> None:
@@ -117,8 +121,8 @@ class GroupCommitter:
 
     def commit(self, write: CallWrite) -> Committed:
         """Make `write` durable (with whatever else is waiting); blocks until it is."""
-        write.draft.at(0)  # a bad record fails its own call here, never the shared batch
-        waiter = _Waiter(write)
+        done = threading.Event()
+        waiter = _Waiter(write, write.draft.at(0), done=done)
         with self._lock:
             self._queue.append(waiter)
             lead = not self._leading
@@ -126,7 +130,7 @@ class GroupCommitter:
                 self._leading = True
         if lead:
             self._lead()
-        waiter.done.wait()
+        done.wait()
         if waiter.error is not None:
             raise waiter.error
         assert waiter.result is not None
@@ -141,9 +145,8 @@ class GroupCommitter:
         committed together. Starting at the first write instead commits one call at a time
         under load — the committer wins the GIL as soon as the loop reads from the database
         — and a commit of one costs about as much CPU as the rest of the call."""
-        write.draft.at(0)  # a bad record fails its own call here, never the shared batch
         loop = asyncio.get_running_loop()
-        waiter = _Waiter(write, future=loop.create_future(), loop=loop)
+        waiter = _Waiter(write, write.draft.at(0), future=loop.create_future(), loop=loop)
         with self._lock:
             self._queue.append(waiter)
             schedule = not self._leading and not self._flush_scheduled
@@ -214,7 +217,7 @@ class GroupCommitter:
             os.close(fd)
 
     def _commit_batch(self, batch: Sequence[_Waiter]) -> list[Committed]:
-        drafts: list[AuditDraft] = []
+        drafts: list[AuditDraft | AuditRecord] = []
         refusals: list[str | None] = []
         with Session(self._engine) as session, driver_errors_as_sqlalchemy(self._engine):
             cursor = session.connection().connection.cursor()  # the driver's, in the transaction
@@ -222,16 +225,18 @@ class GroupCommitter:
                 for waiter in batch:
                     refused = self._effects(cursor, waiter.write)
                     refusals.append(refused)
-                    draft = waiter.write.draft
-                    if refused is not None:
-                        draft = dataclasses.replace(
-                            draft,
-                            decision=AuditDecision.DENY,
-                            reasons=(refused,),
-                            fields_released=(),
-                            response_digest=None,
+                    if refused is None:
+                        drafts.append(waiter.record)
+                    else:
+                        drafts.append(
+                            dataclasses.replace(
+                                waiter.write.draft,
+                                decision=AuditDecision.DENY,
+                                reasons=(refused,),
+                                fields_released=(),
+                                response_digest=None,
+                            )
                         )
-                    drafts.append(draft)
             finally:
                 cursor.close()
             records = self._audit.append(session, drafts)  # last: it holds the head lock

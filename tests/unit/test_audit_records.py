@@ -113,6 +113,23 @@ def test_canonical_bytes_parse_back_to_the_same_record(record: AuditRecord) -> N
     assert record.leaf_hash() == leaf_hash(data)
 
 
+@DETERMINISTIC
+@given(records(), st.integers(min_value=0, max_value=2**53 - 1))
+def test_a_record_placed_at_another_seq_is_the_record_made_there(
+    record: AuditRecord, seq: int
+) -> None:
+    placed = record.at(seq)
+    assert placed == replace(record, seq=seq)
+    assert placed.canonical_bytes() == replace(record, seq=seq).canonical_bytes()
+    assert record.at(record.seq) == record
+
+
+@pytest.mark.parametrize("seq", [-1, 2**53, True, "1"])
+def test_a_record_is_not_placed_at_an_impossible_seq(seq: object) -> None:
+    with pytest.raises(InvalidAuditRecord):
+        call().at(seq)  # type: ignore[arg-type]
+
+
 def test_a_known_record_has_known_bytes() -> None:
     record = AuditRecord(
         seq=0,
