@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -21,7 +22,13 @@ def records_engine(url: str) -> Engine:
     """An engine for `url`; SQLite files get WAL and a busy timeout for several writers."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            # JSON columns are decoded on every licensed call (a grant's fields and matters);
+            # orjson reads the same documents ~10x faster than the json module
+            json_deserializer=orjson.loads,
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
