@@ -125,6 +125,10 @@ class ClientRegistry:
             client_id=row.id, name=row.name, role=Role(row.role), department=row.department
         )
 
+    def close(self) -> None:
+        """Close the connections kept for token checks."""
+        self._statements.close()
+
     def all(self) -> list[ClientPublic]:
         """Every client, for admins."""
         with Session(self._engine) as session:

@@ -102,12 +102,21 @@ class DriverStatement:
 
 class DriverStatements:
     """Statements compiled on first use for the engine's dialect (thread-safe). Meant for
-    module-level constants: each statement object is compiled once and kept."""
+    module-level constants: each statement object is compiled once and kept.
+
+    On SQLite, `cursor()` reads on connections of its own, kept between uses (at most
+    `MAX_IDLE` idle): the pool's checkout and return cost more Python than the two or three
+    indexed reads a licensed call or a token check makes. A server database keeps SQLAlchemy's
+    pool, whose pre-ping reconnects after the server restarts."""
+
+    MAX_IDLE = 8
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._compiled: dict[ClauseElement, DriverStatement] = {}
         self._lock = threading.Lock()
+        self._own_connections = engine.dialect.name == "sqlite"
+        self._idle: list[Any] = []  # driver connections (SQLite only), last used on top
 
     def __getitem__(self, statement: ClauseElement) -> DriverStatement:
         found = self._compiled.get(statement)
@@ -119,10 +128,39 @@ class DriverStatements:
 
     @contextmanager
     def cursor(self) -> Iterator[Any]:
-        """A cursor on a pooled driver connection; the connection goes back to the pool
-        (rolled back: a read leaves nothing open) when the block ends. A driver error inside
-        the block is raised as SQLAlchemy's own (`DBAPIError` and its kinds), so callers
-        catch one family of database errors whichever way a statement ran."""
+        """A cursor for reads; the connection is rolled back (a read leaves nothing open) and
+        kept or returned to the pool when the block ends. A driver error inside the block is
+        raised as SQLAlchemy's own (`DBAPIError` and its kinds), so callers catch one family
+        of database errors whichever way a statement ran."""
+        if not self._own_connections:
+            with self._pooled_cursor() as cursor:
+                yield cursor
+            return
+        try:
+            connection = self._idle.pop()
+        except IndexError:
+            with driver_errors_as_sqlalchemy(self._engine):  # connecting fails like a statement
+                pooled = self._engine.raw_connection()
+                pooled.detach()  # ours from now on: closing it closes it
+                connection = pooled.dbapi_connection
+        broken = True
+        try:
+            with driver_errors_as_sqlalchemy(self._engine):
+                cursor = connection.cursor()
+                try:
+                    yield cursor
+                finally:
+                    cursor.close()
+                connection.rollback()
+            broken = False
+        finally:
+            if broken or len(self._idle) >= self.MAX_IDLE:
+                connection.close()
+            else:
+                self._idle.append(connection)
+
+    @contextmanager
+    def _pooled_cursor(self) -> Iterator[Any]:
         with driver_errors_as_sqlalchemy(self._engine):  # connecting fails like a statement
             connection = self._engine.raw_connection()
         try:
@@ -134,6 +172,11 @@ class DriverStatements:
                     cursor.close()
         finally:
             connection.close()
+
+    def close(self) -> None:
+        """Close the connections kept for reads (a later read opens new ones)."""
+        while self._idle:
+            self._idle.pop().close()
 
 
 @contextmanager

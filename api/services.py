@@ -56,6 +56,7 @@ class Services:
 
     def close(self) -> None:
         self.calls.close()
+        self.clients.close()
         self.store.close()
         self.records.dispose()
         self.policy.close()

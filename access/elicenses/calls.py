@@ -19,7 +19,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any, Final
@@ -100,6 +100,11 @@ LOCAL_REASONS: Final = {
         "the e-license is not yet valid",
     ),
 }
+
+
+# The audit record of a call being planned: the facts known so far, bound; called once with
+# those of the outcome (grant, decision, reasons, fields) to make the record's draft.
+DraftOf = Callable[..., AuditDraft]
 
 
 def local_reason(code: str) -> Reason:
@@ -253,7 +258,7 @@ class LicensedCalls:
         cert = self._elicenses.certificate_type(request.certificate_type)
         holder_code, issue = check_holder_code(cert.holder_kind, request.holder_code, "holder")
         if issue:
-            self._deny(draft_of(), (Reason(issue.code, issue.message, issue.message_en),))
+            self._deny(draft_of, (Reason(issue.code, issue.message, issue.message_en),))
             raise ValidationFailed([issue])
         holder_index = self._elicenses.holder_index(cert.holder_kind, holder_code)
         code_digest = code_digest_of(request.consent_code) if request.consent_code else None
@@ -272,7 +277,8 @@ class LicensedCalls:
                 "the records database is unavailable; the call was refused, nothing released",
             ) from exc
         consent: ConsentFacts | None = None
-        draft = draft_of(
+        draft = partial(
+            draft_of,
             holder_blind_index=holder_index,
             consent_id=found.consent.id if request.consent_code and found.consent else None,
         )
@@ -314,9 +320,11 @@ class LicensedCalls:
                 grant_id=decision.grant_id,
             )
         grant = next(g for g, _used in found.grants if g.id == decision.grant_id)
-        return self._release(principal, request, cert, row, decision, grant, code_digest, draft)
+        return self._release(
+            principal, request, cert, row, decision, grant, code_digest, draft, now
+        )
 
-    def _decide(self, facts: CallFacts, draft: AuditDraft) -> CallDecision:
+    def _decide(self, facts: CallFacts, draft: DraftOf) -> CallDecision:
         try:
             return self._policy.decide_call(facts=facts)
         except PolicyUnavailable as exc:
@@ -354,9 +362,9 @@ class LicensedCalls:
         decision: CallDecision,
         grant: GrantRow,
         code_digest: str | None,
-        draft: AuditDraft,
+        draft: DraftOf,
+        now: datetime,
     ) -> PendingWrite:
-        now = draft.time
         surface = self._elicenses.surface(row)
         allowed = set(decision.obligations.fields)
         wanted = [f.name for f in cert.surface_fields if f.name in allowed and f.name in surface]
@@ -399,8 +407,7 @@ class LicensedCalls:
         ]
         token = sign_credential(credential, self._keys.active_signing_key, now=now)
         write = CallWrite(
-            draft=replace(
-                draft,
+            draft=draft(
                 grant_id=grant.id,
                 decision=AuditDecision.ALLOW,
                 fields_released=tuple(wanted),
@@ -436,16 +443,13 @@ class LicensedCalls:
 
     @staticmethod
     def _denial(
-        draft: AuditDraft, reasons: Sequence[Reason], *, grant_id: str | None = None
+        draft: DraftOf, reasons: Sequence[Reason], *, grant_id: str | None = None
     ) -> PendingWrite:
         """A denial, to be recorded before it is answered."""
-        recorded = replace(
-            draft,
+        recorded = draft(
             decision=AuditDecision.DENY,
             reasons=tuple(r.code for r in reasons),
-            fields_released=(),
-            response_digest=None,
-            grant_id=grant_id or draft.grant_id,
+            grant_id=grant_id,
         )
         return PendingWrite(
             CallWrite(draft=recorded), lambda c: Denied(tuple(reasons), c.record.seq)
@@ -453,7 +457,7 @@ class LicensedCalls:
 
     def _deny(
         self,
-        draft: AuditDraft,
+        draft: DraftOf,
         reasons: Sequence[Reason],
         *,
         grant_id: str | None = None,
@@ -472,8 +476,10 @@ class LicensedCalls:
         return Denied(tuple(reasons), committed.record.seq)
 
     def close(self) -> None:
-        """Finish the commits under way and release the committer's thread and lock file."""
+        """Finish the commits under way, release the committer's thread and lock file and the
+        connections kept for reads."""
         self._committer.close()
+        self._statements.close()
 
     @property
     def committer(self) -> GroupCommitter:

@@ -80,3 +80,25 @@ def test_a_driver_error_surfaces_as_sqlalchemys_own(world: World) -> None:
     statements = DriverStatements(world.services.records)
     with pytest.raises(DBAPIError), statements.cursor() as cursor:
         cursor.execute("SELECT no_such_column FROM grants")
+
+
+def test_sqlite_reads_keep_their_connections_and_drop_a_failed_one(world: World) -> None:
+    engine = world.services.records
+    if engine.dialect.name != "sqlite":
+        pytest.skip("a server database reads through SQLAlchemy's pool")
+    statements = DriverStatements(engine)
+    with statements.cursor() as cursor:
+        first = cursor.connection
+    with statements.cursor() as cursor:
+        assert cursor.connection is first  # kept, not opened again
+        with statements.cursor() as inner:  # a read while another is open gets its own
+            assert inner.connection is not first
+    assert len(statements._idle) == 2
+    with pytest.raises(DBAPIError), statements.cursor() as cursor:
+        cursor.execute("SELECT no_such_column FROM grants")
+    assert len(statements._idle) == 1  # the connection that failed is not reused
+    statements.close()
+    assert statements._idle == []
+    with statements.cursor() as cursor:  # a read after close opens a new one
+        assert cursor.execute("SELECT 1").fetchall() == [(1,)]
+    statements.close()
