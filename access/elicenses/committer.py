@@ -83,13 +83,6 @@ class _Waiter:
     result: Committed | None = None
     error: BaseException | None = None
 
-    def settle(self) -> None:
-        if self.future is not None and self.loop is not None:
-            self.loop.call_soon_threadsafe(self._resolve)
-        else:
-            assert self.done is not None
-            self.done.set()
-
     def _resolve(self) -> None:
         assert self.future is not None
         if self.future.done():  # the caller went away (cancelled)
@@ -99,6 +92,26 @@ class _Waiter:
         else:
             assert self.result is not None
             self.future.set_result(self.result)
+
+
+def _settle(batch: Sequence[_Waiter]) -> None:
+    """Wake the callers of a finished batch: threads one by one, coroutines with one callback
+    per event loop (each thread-safe callback writes to the loop's wake-up pipe: one write
+    wakes the loop for the whole batch)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Waiter]] = {}
+    for waiter in batch:
+        if waiter.loop is not None:
+            by_loop.setdefault(waiter.loop, []).append(waiter)
+        else:
+            assert waiter.done is not None
+            waiter.done.set()
+    for loop, waiters in by_loop.items():
+        loop.call_soon_threadsafe(_resolve_all, waiters)
+
+
+def _resolve_all(waiters: Sequence[_Waiter]) -> None:
+    for waiter in waiters:
+        waiter._resolve()
 
 
 class GroupCommitter:
@@ -183,13 +196,13 @@ class GroupCommitter:
             except BaseException as exc:  # every waiter learns it, then it is re-raised there
                 for waiter in batch:
                     waiter.error = exc
-                    waiter.settle()
+                _settle(batch)
                 continue
             self.commits += 1
             self.writes += len(batch)
             for waiter, result in zip(batch, results, strict=True):
                 waiter.result = result
-                waiter.settle()
+            _settle(batch)
 
     def _commit(self, batch: Sequence[_Waiter]) -> list[Committed]:
         if self._lock_path is None:
