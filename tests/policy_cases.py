@@ -197,6 +197,7 @@ def call_cases(seed: int = SEED) -> list[CallCase]:
         cases.append(CallCase(f"{a} + {b}", facts(frozenset({a, b}))))
     cases.extend(_boundaries())
     cases.extend(_competing_grants())
+    cases.extend(_fast_path())
     rng = random.Random(seed)
     cases.extend(_random_case(rng, n) for n in range(100))
     return cases
@@ -291,6 +292,50 @@ def _competing_grants() -> list[CallCase]:
         ),
     ]
     return [CallCase(name, replace(base, grants=grants)) for name, grants in rows]
+
+
+def _fast_path() -> list[CallCase]:
+    """Rows that tell a wrong fast path (call.rego) from the full evaluation: the consent of a
+    resource that is not personal, equal grant ids, all the grant's fields with several grants."""
+    res = resource(personal=False)
+    base = facts(frozenset(), res=res)
+    c = base.consent
+    assert c is not None
+    rows = [
+        CallCase("not personal, no consent", replace(base, consent=None)),
+        CallCase("not personal, consent used", replace(base, consent=replace(c, used=True))),
+        CallCase(
+            "not personal, consent expired and for another caller",
+            replace(base, consent=replace(c, valid_until=NOW, caller="app-0002")),
+        ),
+    ]
+    res = resource()
+    base = facts(frozenset(), res=res)
+    ok = grant(res, "g-a")
+    wide = replace(grant(res, "g-b"), unmasked_fields=(), fields=(*FIELDS, "email"))
+    rows += [
+        CallCase(
+            "same id twice: the first fails, the second passes",
+            replace(base, grants=(grant(res, "g-a", frozenset({"revoked"})), ok)),
+        ),
+        CallCase(
+            "same id twice, both pass: the first decides",
+            replace(base, grants=(ok, replace(ok, unmasked_fields=()))),
+        ),
+        CallCase(
+            "no fields requested, the passing grant with the smaller id is second",
+            replace(base, fields=(), grants=(wide, replace(ok, fields=("name", "phone")))),
+        ),
+        CallCase(
+            "no fields requested, the grant with the smaller id fails",
+            replace(base, fields=(), grants=(grant(res, "g-0", frozenset({"quota"})), wide)),
+        ),
+        CallCase(
+            "not shared, two passing grants",
+            replace(facts(frozenset({"not_shared"}), res=res), grants=(ok, replace(ok, id="g-b"))),
+        ),
+    ]
+    return rows
 
 
 def _random_case(rng: random.Random, n: int) -> CallCase:
