@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from access.policy import PolicyUnavailable
-from api.call_route import calls_route
+from api.call_route import CALLS_PATH, calls_endpoint
 from api.checkpointer import checkpoints_every
 from api.dcat_routes import dcat_route
 from api.graphql.context import Context
@@ -205,10 +205,27 @@ def create_app(services: Services) -> ASGIApp:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             *page_routes(),
             openlineage_route(services),
-            calls_route(services),
             dcat_route(lambda: services.ledger),
             *trust_routes(services),
         ],
         lifespan=lifespan,
     )
-    return RequestObserver(app, metrics)
+    return RequestObserver(ahead_of(app, {CALLS_PATH: calls_endpoint(services)}), metrics)
+
+
+def ahead_of(app: ASGIApp, exact: Mapping[str, ASGIApp]) -> ASGIApp:
+    """`app`, except that HTTP requests for the `exact` paths go straight to their own ASGI
+    apps (the licensed call: see `api.call_route.calls_endpoint`)."""
+
+    async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path, root = scope["path"], scope.get("root_path", "")
+            if root and path.startswith(root):
+                path = path[len(root) :]
+            target = exact.get(path)
+            if target is not None:
+                await target(scope, receive, send)
+                return
+        await app(scope, receive, send)
+
+    return dispatch

@@ -12,8 +12,9 @@ from typing import Any
 
 import orjson
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.requests import ClientDisconnect, Request
+from starlette.datastructures import Headers
 from starlette.responses import Response
+from starlette.types import Receive, Scope
 
 from api.services import Services
 from catalog.principal import Principal
@@ -61,11 +62,13 @@ def records_unavailable() -> Refused:
     )
 
 
-def principal_of(services: Services, request: Request) -> Principal:
+def principal_of(services: Services, scope: Scope) -> Principal:
     """The caller of a bearer token (one indexed read), or a refusal: 401 without a valid
     token, 503 when the records database cannot say (never let anyone through then)."""
     try:
-        principal = services.clients.authenticate_header(request.headers.get("authorization", ""))
+        principal = services.clients.authenticate_header(
+            Headers(scope=scope).get("authorization", "")
+        )
     except SQLAlchemyError:
         raise records_unavailable() from None
     if principal is None:
@@ -79,7 +82,7 @@ def principal_of(services: Services, request: Request) -> Principal:
                 "(create one with `irs clients create`)",
             )
         )
-    request.scope.setdefault("state", {})["principal"] = principal  # for the access log
+    scope.setdefault("state", {})["principal"] = principal  # for the access log
     return principal
 
 
@@ -94,10 +97,11 @@ def too_large(limit: int) -> Refused:
     )
 
 
-async def json_body(request: Request, limit: int) -> object:
-    """The decoded JSON body, read at most `limit` bytes (also after gunzip)."""
-    media = request.headers.get("content-type", JSON_MEDIA).lower()
-    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+async def json_body(scope: Scope, receive: Receive, limit: int) -> object:
+    """The decoded JSON body of the request, read at most `limit` bytes (also after gunzip)."""
+    headers = Headers(scope=scope)
+    media = headers.get("content-type", JSON_MEDIA).lower()
+    encoding = headers.get("content-encoding", "identity").strip().lower()
     if "json" not in media or encoding not in ("identity", "gzip"):
         raise Refused(
             error(
@@ -107,17 +111,19 @@ async def json_body(request: Request, limit: int) -> object:
                 "the body must be JSON (Content-Type: application/json, optionally gzip)",
             )
         )
-    declared = request.headers.get("content-length", "")
+    declared = headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large(limit)
     raw = bytearray()
-    try:
-        async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > limit:
-                raise too_large(limit)
-    except ClientDisconnect:
-        raise Refused(Response(status_code=400)) from None
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise Refused(Response(status_code=400))
+        raw += message.get("body", b"")
+        if len(raw) > limit:
+            raise too_large(limit)
+        if not message.get("more_body", False):
+            break
     data = bytes(raw)
     try:
         if encoding == "gzip":

@@ -127,10 +127,10 @@ def openlineage_route(
 
     async def lineage(request: Request) -> Response:
         try:
-            principal = principal_of(services, request)
+            principal = principal_of(services, request.scope)
             department = request.headers.get(DEPARTMENT_HEADER, "").strip() or None
             intake.authorize(principal, department)
-            body = await json_body(request, max_body)
+            body = await json_body(request.scope, request.receive, max_body)
             kind = static_event_kind(body)
             if kind is not None:
                 return JSONResponse(
