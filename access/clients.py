@@ -27,9 +27,16 @@ from catalog.principal import Principal, Role
 _TOKEN = re.compile(r"^irs_([A-Za-z0-9-]{1,40})_([A-Za-z0-9_-]{8,128})$")
 
 
-CLIENT_BY_ID: Final = sql_select(Client.__table__).where(  # type: ignore[attr-defined]
-    Client.__table__.c.id == bindparam("client_id")  # type: ignore[attr-defined]
-)
+_CLIENTS: Final = Client.__table__  # type: ignore[attr-defined]
+# What a token check needs (read on every request): no timestamps to parse, only whether revoked.
+CLIENT_BY_ID: Final = sql_select(
+    _CLIENTS.c.id,
+    _CLIENTS.c.name,
+    _CLIENTS.c.role,
+    _CLIENTS.c.department,
+    _CLIENTS.c.token_sha256,
+    _CLIENTS.c.revoked_at.is_not(None).label("revoked"),
+).where(_CLIENTS.c.id == bindparam("client_id"))
 
 
 class ClientError(ValueError):
@@ -117,7 +124,7 @@ class ClientRegistry:
         with self._statements.cursor() as cursor:
             rows = self._statements[CLIENT_BY_ID].rows(cursor, {"client_id": client_id})
         row = rows[0] if rows else None
-        if row is None or row.revoked_at is not None:
+        if row is None or row.revoked:
             return None
         if not hmac.compare_digest(row.token_sha256, _digest(secret)):
             return None
