@@ -126,6 +126,9 @@ class RecordFilter:
         return where
 
 
+CATCH_UP: Final = 4096  # leaves another process may have appended for the kept edge to catch up
+
+
 class AuditLog:
     """The audit log in the records database (tables of migration 0003), signing with `key`."""
 
@@ -180,7 +183,7 @@ class AuditLog:
             if head is None:
                 raise AuditStoreCorrupt("the audit_head row is missing")
             size, root = int(head[0]), bytes(head[1])
-            edge = self._edge_at(connection, size, root)
+            edge = self._edge_at(connection, size, root, cursor, sql.select_leaves)
             records = [draft.at(size + i) for i, draft in enumerate(drafts)]
             rows: list[dict[str, Any]] = []
             nodes: list[dict[str, Any]] = []
@@ -230,11 +233,34 @@ class AuditLog:
             session.commit()
         return records
 
-    def _edge_at(self, connection: Connection, size: int, root: bytes) -> CompactRange:
-        """A private copy of the right edge of the tree at the locked head."""
+    def _edge_at(
+        self,
+        connection: Connection,
+        size: int,
+        root: bytes,
+        cursor: Any,
+        select_leaves: str,
+    ) -> CompactRange:
+        """A private copy of the right edge of the tree at the locked head.
+
+        The edge is kept between appends. When another process appended since (two server
+        workers take turns on one log), the kept edge catches up from the leaves it appended,
+        read in one range query, instead of reading the edge again node by node; either way
+        the edge must give the head's root."""
         cached = self._edge
         if cached is not None and cached[0] == size and cached[1] == root:
             return cached[2].copy()
+        if cached is not None and 0 < size - cached[0] <= CATCH_UP:
+            edge = cached[2].copy()
+            cursor.execute(select_leaves, {"start": cached[0], "stop": size})
+            leaves = [bytes(h) for (h,) in cursor.fetchall()]
+            if len(leaves) == size - cached[0]:
+                for leaf in leaves:
+                    edge.append(leaf)
+                if edge.root() == root:
+                    self._edge = (size, root, edge.copy())
+                    return edge
+            # not what the head says: the full read below tells what is wrong
         try:
             edge = CompactRange.from_reader(SqlNodeReader(connection), size=size)
         except MissingNode as err:

@@ -43,6 +43,10 @@ INSERT_RECORDS: Final = (
     " :grant_id, :consent_id)"
 )
 INSERT_NODES: Final = "INSERT INTO audit_node (level, idx, hash) VALUES (:level, :idx, :hash)"
+# The leaf hashes appended since a size this process knows (by another process, in order).
+SELECT_LEAVES: Final = (
+    "SELECT hash FROM audit_node WHERE level = 0 AND idx >= :start AND idx < :stop ORDER BY idx"
+)
 ADVANCE_HEAD: Final = (
     "UPDATE audit_head SET size = :size, root = :root WHERE id = 1 AND size = :old"
 )
@@ -152,6 +156,7 @@ class DriverStatements:
     insert_records: str
     insert_nodes: str
     advance_head: str
+    select_leaves: str
     time: Callable[[datetime], Any]
     one_statement: bool
 
@@ -171,6 +176,7 @@ class DriverStatements:
             insert_records=convert(INSERT_RECORDS),
             insert_nodes=convert(INSERT_NODES),
             advance_head=convert(ADVANCE_HEAD),
+            select_leaves=convert(SELECT_LEAVES),
             time=_identity if to_db is None else to_db,
             one_statement=dialect.name == "postgresql",
         )

@@ -18,7 +18,7 @@ from access.audit.log import MAX_PAGE, AuditLog, RecordFilter
 from access.audit.merkle import MemoryNodeStore, leaf_hash, root_at
 from access.audit.records import AuditDecision, AuditKind
 from access.audit.verify import verify_extension, verify_record
-from tests.integration.audit_support import T0, draft, open_log
+from tests.integration.audit_support import T0, draft, drop_guards, open_log
 
 COUNT_ROWS = text(
     "SELECT (SELECT count(*) FROM audit_record), (SELECT count(*) FROM audit_node), "
@@ -107,6 +107,41 @@ def test_two_replicas_share_one_log(log: tuple[Engine, AuditLog], tmp_path: Path
         assert [r.seq for r in writer.append_now([draft(i)])] == [i]
     assert other.checkpoint().checkpoint.root == audit.root_at(20)
     assert audit.verify().ok
+
+
+def test_a_replica_catches_up_from_the_leaves_another_appended(
+    log: tuple[Engine, AuditLog],
+) -> None:
+    engine, audit = log
+    other = AuditLog(engine, audit._key, origin=audit.origin)
+    audit.append_now([draft(0), draft(1)])
+    other.append_now([draft(2), draft(3), draft(4)])
+    assert audit._edge is not None and audit._edge[0] == 2  # what it knows is behind
+    assert [r.seq for r in audit.append_now([draft(5)])] == [5]
+    assert audit._edge[0] == 6
+    assert other.checkpoint().checkpoint.root == audit.root_at(6)
+    assert audit.verify().ok
+
+
+def test_a_tampered_leaf_node_is_not_caught_up_from(
+    log: tuple[Engine, AuditLog],
+) -> None:
+    engine, audit = log
+    other = AuditLog(engine, audit._key, origin=audit.origin)
+    audit.append_now([draft(0), draft(1)])
+    other.append_now([draft(2), draft(3), draft(4)])
+    with engine.begin() as connection:  # committed first: DROP TRIGGER locks the tables
+        drop_guards(connection)
+    with engine.begin() as connection:  # someone rewrites the stored hash of leaf 3
+        connection.execute(
+            text("UPDATE audit_node SET hash = :h WHERE level = 0 AND idx = 3"), {"h": b"x" * 32}
+        )
+    # the leaves no longer give the head's root, so the edge is read from the stored edge
+    # nodes instead (leaf 3 is not one of them: node [2, 0] covers it), and the append goes
+    # on from the true edge
+    assert [r.seq for r in audit.append_now([draft(5)])] == [5]
+    assert other.checkpoint().checkpoint.root == audit.root_at(6)
+    assert audit.verify().ok  # the head is the root of the stored records: nothing poisoned
 
 
 def test_search_filters_and_pages_by_seq(log: tuple[Engine, AuditLog]) -> None:
