@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import uuid
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -178,6 +178,15 @@ def mask(value: str) -> str:
     if n < 8:
         return text_value[0] + "*" * (n - 2) + text_value[-1]
     return text_value[:4] + "*" * (n - 8) + text_value[-4:]
+
+
+def credential_urn() -> str:
+    """A fresh credential id, `urn:uuid:` and a version-4 UUID. Its bits come from the process's
+    seeded PRNG, not the OS: the id must be unique (verifiers may track it as `jti`) but is no
+    secret — the signature protects the credential — and os.urandom is a system call per call."""
+    bits = (random.getrandbits(128) & ~(0xF << 76) & ~(0x3 << 62)) | (0x4 << 76) | (0x2 << 62)
+    h = f"{bits:032x}"
+    return f"urn:uuid:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def digest(token: str) -> str:
@@ -387,7 +396,7 @@ class LicensedCalls:
             valid_from=_utc(row.valid_from),
             valid_until=_utc(row.valid_until) if row.valid_until else None,
             types=(CREDENTIAL_TYPE,),
-            credential_id=f"urn:uuid:{uuid.uuid4()}",
+            credential_id=credential_urn(),
             contexts=(IRS_CONTEXT,),
         )
         if grant.status_index is None:
