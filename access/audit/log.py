@@ -163,9 +163,10 @@ class AuditLog:
     # ---- appending --------------------------------------------------------------------------
 
     def append(
-        self, session: Session, drafts: Sequence[AuditDraft | AuditRecord]
+        self, session: Session | Connection, drafts: Sequence[AuditDraft | AuditRecord]
     ) -> list[AuditRecord]:
-        """Place `drafts` as the next records, in order, inside `session`'s open transaction.
+        """Place `drafts` as the next records, in order, inside the open transaction of
+        `session` (or of a connection).
         A draft may already be a record (validated earlier, its `seq` a placeholder): it is
         placed without checking its fields again.
 
@@ -174,7 +175,7 @@ class AuditLog:
         tree contradicts the head; database errors propagate (fail closed)."""
         if not drafts:
             return []
-        connection = session.connection()
+        connection = session if isinstance(session, Connection) else session.connection()
         sql = self._statements(connection)
         cursor = connection.connection.cursor()
         try:
