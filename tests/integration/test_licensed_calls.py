@@ -363,3 +363,24 @@ def test_a_changed_certificate_type_governs_the_very_next_call(
     finally:
         other.close()
     assert isinstance(call(world, consent_code=consent_code(world)), Released)
+
+
+def test_a_failed_commit_releases_nothing_keeps_nothing_and_the_next_call_works(
+    world: World,
+) -> None:
+    engine = world.services.records
+    code = consent_code(world)
+    rename = "ALTER TABLE audit_node RENAME TO {}"
+    with engine.begin() as connection:  # the audit store breaks (its node table is gone)
+        connection.execute(text(rename.format("audit_node_away")))
+    try:
+        with pytest.raises(Unavailable):
+            call(world, consent_code=code)
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE audit_node_away RENAME TO audit_node"))
+    # nothing of the failed batch stayed: the one-time code is still unused, and the
+    # committer's next batch (on a fresh connection) writes as before
+    result = call(world, consent_code=code)
+    assert isinstance(result, Released)
+    assert world.services.audit.verify().ok
