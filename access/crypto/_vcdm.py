@@ -22,4 +22,5 @@ def rfc3339_seconds(moment: datetime) -> str:
     """
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("credential times must be timezone-aware")
-    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    return utc.replace(microsecond=0, tzinfo=None).isoformat() + "Z"  # strftime costs 3x
