@@ -43,6 +43,7 @@ from access.policy import (
     CallDecision,
     Caller,
     CallFacts,
+    CallResource,
     ConsentFacts,
     PolicyEngine,
     PolicyUnavailable,
@@ -58,6 +59,7 @@ from catalog.problems import FieldIssue, Unavailable, ValidationFailed
 log = logging.getLogger("irs.calls")
 
 CREDENTIAL_TYPE: Final = "ELicenseCredential"
+MAX_TYPES_HELD: Final = 1024  # certificate types whose policy view a process keeps
 IRS_CONTEXT: Final = "https://irs.xm.gov.cn/ns/elicense/v1"
 
 USAGE_SINCE: Final = text(
@@ -218,6 +220,7 @@ class LicensedCalls:
         self._clock = clock
         self._committer = GroupCommitter(engine=engine, audit=audit)
         self._statements = DriverStatements(engine)
+        self._resources: dict[str, tuple[CertificateType, CallResource]] = {}
 
     # -- the call ---------------------------------------------------------------------------
 
@@ -309,7 +312,7 @@ class LicensedCalls:
             caller=Caller(
                 client_id=principal.client_id, role=principal.role, department=principal.department
             ),
-            resource=resource_facts(ResourceKind.CERTIFICATE_TYPE, cert).for_policy(),
+            resource=self._resource(cert),
             purpose=request.purpose,
             matter=request.matter,
             fields=tuple(request.fields),
@@ -332,6 +335,17 @@ class LicensedCalls:
         return self._release(
             principal, request, cert, row, decision, grant, code_digest, draft, now
         )
+
+    def _resource(self, cert: CertificateType) -> CallResource:
+        """The policy's view of a certificate type, made once per type object: the ledger
+        hands out the same object until the type changes."""
+        held = self._resources.get(cert.code)
+        if held is None or held[0] is not cert:
+            if len(self._resources) >= MAX_TYPES_HELD:
+                self._resources.clear()
+            facts = resource_facts(ResourceKind.CERTIFICATE_TYPE, cert).for_policy()
+            held = self._resources[cert.code] = (cert, facts)
+        return held[1]
 
     def _decide(self, facts: CallFacts, draft: DraftOf) -> CallDecision:
         try:
