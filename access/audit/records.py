@@ -283,19 +283,16 @@ def _validate(r: AuditRecord) -> None:
     for name, items in (("reasons", r.reasons), ("fields_released", r.fields_released)):
         if not isinstance(items, tuple) or len(items) > MAX_LIST:
             raise InvalidAuditRecord(f"{name} must be a tuple of at most {MAX_LIST} strings")
-    named: list[tuple[str, object]] = [
-        ("actor", r.actor),
-        *((n, v) for n, v in _optional_texts(r) if v is not None),
-        *(("reasons", v) for v in r.reasons),
-        *(("fields_released", v) for v in r.fields_released),
-    ]
-    texts: list[tuple[str, str]] = []
-    for name, value in named:
+    optional = (r.resource, r.purpose, r.matter, r.request_id, r.grant_id, r.consent_id)
+    texts: list[object] = [r.actor, *(v for v in optional if v is not None)]
+    texts += r.reasons
+    texts += r.fields_released
+    for value in texts:
         if not isinstance(value, str) or not value or len(value) > MAX_TEXT:
+            name = next(n for n, v in _named_texts(r) if v is value)
             raise InvalidAuditRecord(f"{name} must be a non-empty string of at most {MAX_TEXT}")
-        texts.append((name, value))
-    if _CONTROL.search(" ".join(v for _, v in texts)):
-        name = next(n for n, v in texts if _CONTROL.search(v))
+    if _CONTROL.search(" ".join(texts)):  # type: ignore[arg-type]  # all str: checked above
+        name = next(n for n, v in _named_texts(r) if _CONTROL.search(v))
         raise InvalidAuditRecord(f"{name} holds control characters or lone surrogates")
     for name, digest in (
         ("response_digest", r.response_digest),
@@ -307,10 +304,24 @@ def _validate(r: AuditRecord) -> None:
     blind = r.holder_blind_index
     if blind is not None and not (isinstance(blind, str) and _BLIND_INDEX.fullmatch(blind)):
         raise InvalidAuditRecord("holder_blind_index must be a hex or base64url keyed hash")
-    free = [(n, v) for n, v in texts if n in _FREE_TEXT]
-    if free and _holds_citizen_id(" ".join(v for _, v in free)):
-        name = next(n for n, v in free if _holds_citizen_id(v))
+    free = (
+        [*r.reasons, *r.fields_released]
+        if r.purpose is None
+        else [r.purpose, *r.reasons, *r.fields_released]
+    )
+    if free and _holds_citizen_id(" ".join(free)):
+        name = next(n for n, v in _named_texts(r) if n in _FREE_TEXT and _holds_citizen_id(v))
         raise InvalidAuditRecord(f"{name} looks like it holds a citizen ID number")
+
+
+def _named_texts(r: AuditRecord) -> list[tuple[str, str]]:
+    """Every text field with its name, to name the culprit once a check failed."""
+    return [
+        ("actor", r.actor),
+        *((n, v) for n, v in _optional_texts(r) if v is not None),
+        *(("reasons", v) for v in r.reasons),
+        *(("fields_released", v) for v in r.fields_released),
+    ]
 
 
 def _optional_texts(r: AuditRecord) -> tuple[tuple[str, str | None], ...]:
