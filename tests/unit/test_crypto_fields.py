@@ -20,6 +20,7 @@ from access.crypto.fields import (
     FieldCipher,
     FieldCryptoError,
     IndexKind,
+    _aad,
     normalize_for_index,
 )
 from access.crypto.keys import KeyRing
@@ -75,6 +76,18 @@ def test_format_is_plain_aes_gcm_with_the_documented_aad(
     ).encode()
     plain = AESGCM(ring.data_key(kid)._secret).decrypt(_unb64u(nonce), _unb64u(sealed), aad)
     assert plain.decode() == "张三"
+
+
+@pytest.mark.parametrize(
+    "where", ["电子证照", "a\u2028b", "tab\there", 'quo"te\\', "\x00\x1f\x7f", "😀"]
+)
+def test_aad_bytes_are_those_of_the_documented_json(where: str) -> None:
+    expected = json.dumps(
+        ["irs-field", "v1", "dk-1", where, where + "1", "f"],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+    assert _aad("dk-1", where, where + "1", "f") == expected
 
 
 def test_nonces_are_fresh(cipher: FieldCipher) -> None:
