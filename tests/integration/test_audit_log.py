@@ -109,27 +109,30 @@ def test_two_replicas_share_one_log(log: tuple[Engine, AuditLog], tmp_path: Path
     assert audit.verify().ok
 
 
-def test_a_replica_catches_up_from_the_leaves_another_appended(
-    log: tuple[Engine, AuditLog],
-) -> None:
+def left_behind(log: tuple[Engine, AuditLog]) -> AuditLog:
+    """`log`'s own object knows 2 leaves; another process's object has appended 3 more."""
     engine, audit = log
     other = AuditLog(engine, audit._key, origin=audit.origin)
     audit.append_now([draft(0), draft(1)])
     other.append_now([draft(2), draft(3), draft(4)])
     assert audit._edge is not None and audit._edge[0] == 2  # what it knows is behind
+    return other
+
+
+def test_a_replica_catches_up_from_the_leaves_another_appended(
+    log: tuple[Engine, AuditLog],
+) -> None:
+    _, audit = log
+    other = left_behind(log)
     assert [r.seq for r in audit.append_now([draft(5)])] == [5]
-    assert audit._edge[0] == 6
+    assert audit._edge is not None and audit._edge[0] == 6
     assert other.checkpoint().checkpoint.root == audit.root_at(6)
     assert audit.verify().ok
 
 
-def test_a_tampered_leaf_node_is_not_caught_up_from(
-    log: tuple[Engine, AuditLog],
-) -> None:
+def test_a_tampered_leaf_node_is_not_caught_up_from(log: tuple[Engine, AuditLog]) -> None:
     engine, audit = log
-    other = AuditLog(engine, audit._key, origin=audit.origin)
-    audit.append_now([draft(0), draft(1)])
-    other.append_now([draft(2), draft(3), draft(4)])
+    other = left_behind(log)
     with engine.begin() as connection:  # committed first: DROP TRIGGER locks the tables
         drop_guards(connection)
     with engine.begin() as connection:  # someone rewrites the stored hash of leaf 3
