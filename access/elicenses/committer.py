@@ -83,7 +83,7 @@ class _Waiter:
     result: Committed | None = None
     error: BaseException | None = None
 
-    def _resolve(self) -> None:
+    def resolve(self) -> None:
         assert self.future is not None
         if self.future.done():  # the caller went away (cancelled)
             return
@@ -111,7 +111,7 @@ def _settle(batch: Sequence[_Waiter]) -> None:
 
 def _resolve_all(waiters: Sequence[_Waiter]) -> None:
     for waiter in waiters:
-        waiter._resolve()
+        waiter.resolve()
 
 
 class GroupCommitter:
