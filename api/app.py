@@ -220,8 +220,8 @@ def ahead_of(app: ASGIApp, exact: Mapping[str, ASGIApp]) -> ASGIApp:
     async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path, root = scope["path"], scope.get("root_path", "")
-            if root and path.startswith(root):
-                path = path[len(root) :]
+            if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
+                path = path[len(root) :]  # as Starlette's router reads it
             target = exact.get(path)
             if target is not None:
                 await target(scope, receive, send)
