@@ -306,7 +306,8 @@ def _claims_json(body: Mapping[str, Any]) -> bytes:
     orjson encodes a licensed call's credential ~20x faster than the json module, but writes
     NaN and infinities as null and natively encodes datetimes and dataclasses: those are
     passed through (so they are refused, as JSON has no such values), and a document with a
-    null is encoded again by the json module, which refuses non-finite numbers."""
+    null is encoded again by the json module, which refuses non-finite numbers. Integers
+    beyond 64 bits are refused too (no claim of ours is one)."""
     try:
         payload = orjson.dumps(body, option=_STRICT_JSON)
         if b"null" in payload:
