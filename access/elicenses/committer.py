@@ -43,6 +43,13 @@ COUNT_CALL: Final = text(
     "ON CONFLICT (grant_id, day) DO UPDATE SET calls = grant_usage.calls + 1 "
     "WHERE grant_usage.calls < :quota"
 ).bindparams(bindparam("day", type_=Date), bindparam("quota", type_=Integer))
+# PostgreSQL: a batch first locks its usage rows (made if missing) in one order, the same in
+# every replica, so that two replicas committing calls on the same grants cannot deadlock by
+# each locking them in its own queue order.
+LOCK_USAGE: Final = text(
+    "INSERT INTO grant_usage (grant_id, day, calls) VALUES (:grant_id, :day, 0) "
+    "ON CONFLICT (grant_id, day) DO UPDATE SET calls = grant_usage.calls"
+).bindparams(bindparam("day", type_=Date))
 UNCOUNT_CALL: Final = text(
     "UPDATE grant_usage SET calls = calls - 1 WHERE grant_id = :grant_id AND day = :day"
 ).bindparams(bindparam("day", type_=Date))
@@ -130,6 +137,7 @@ class GroupCommitter:
         self._lock_fd: int | None = None  # opened by the first commit, kept until close()
         self._statements = DriverStatements(engine)
         self._connection: Connection | None = None  # kept between batches (only the leader uses it)
+        self._lock_usage_first = engine.dialect.name != "sqlite"  # SQLite: one writer at a time
         self.commits = 0  # transactions committed, and the writes they carried (metrics)
         self.writes = 0
 
@@ -257,6 +265,10 @@ class GroupCommitter:
         refusals: list[str | None] = []
         cursor = connection.connection.cursor()  # the driver's, in the transaction
         try:
+            if self._lock_usage_first:
+                usage = {(w.write.grant_id, w.write.day) for w in batch if w.write.grant_id}
+                for grant_id, day in sorted(usage):
+                    self._statements[LOCK_USAGE].execute(cursor, {"grant_id": grant_id, "day": day})
             for waiter in batch:
                 refused = self._effects(cursor, waiter.write)
                 refusals.append(refused)

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from access.audit.log import RecordFilter
-from access.audit.records import AuditDecision
+from access.audit.log import AuditLog, RecordFilter
+from access.audit.records import AuditDecision, AuditDraft, AuditKind
 from access.crypto.jws import TrustStore
 from access.crypto.vc import verify_credential
 from access.elicenses.calls import CallRequest, Denied, Released
+from access.elicenses.committer import CallWrite, GroupCommitter, _Waiter
 from access.elicenses.issuance import IssueInput
 from api.services import Services, build_services
 from api.settings import Settings
@@ -384,3 +387,63 @@ def test_a_failed_commit_releases_nothing_keeps_nothing_and_the_next_call_works(
     result = call(world, consent_code=code)
     assert isinstance(result, Released)
     assert world.services.audit.verify().ok
+
+
+def test_replicas_committing_the_same_grants_in_opposite_orders_do_not_deadlock(
+    world: World,
+) -> None:
+    """Two replicas (committers on their own connections, each with its own log object) commit
+    batches for the same two grants, queued in opposite orders, at the same moment, again and
+    again: on PostgreSQL each would lock the usage rows in its own order and deadlock, had the
+    batch not locked them in one order first."""
+    services = world.services
+    grants = [world.grant_ids[RESIDENCE], world.grant_ids[BUSINESS]]
+    day = datetime.now(UTC).date() + timedelta(days=7)  # a day no other test counts on
+    replicas = [
+        GroupCommitter(
+            engine=services.records,
+            audit=AuditLog(services.records, services.audit._key, origin=services.audit.origin),
+        )
+        for _ in range(2)
+    ]
+
+    def batch(order: list[str]) -> list[_Waiter]:
+        waiters = []
+        for grant in order:
+            draft = AuditDraft(
+                time=datetime.now(UTC),
+                kind=AuditKind.LICENSED_CALL,
+                actor="replica-test",
+                decision=AuditDecision.ALLOW,
+                grant_id=grant,
+            )
+            write = CallWrite(draft=draft, grant_id=grant, day=day, quota=10_000)
+            waiters.append(_Waiter(write, draft.at(0)))
+        return waiters
+
+    start = threading.Barrier(2)
+    rounds = 15
+
+    def replica(committer: GroupCommitter, order: list[str]) -> None:
+        try:
+            for _ in range(rounds):
+                start.wait(timeout=30)
+                assert [c.refused for c in committer._commit(batch(order))] == [None, None]
+        except BaseException:
+            start.abort()  # the other replica stops waiting for this one
+            raise
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            done = [
+                pool.submit(replica, replicas[0], grants),
+                pool.submit(replica, replicas[1], grants[::-1]),
+            ]
+            for future in done:
+                future.result(timeout=60)
+    finally:
+        for committer in replicas:
+            committer.close()
+    usage = services.calls.usage(grant_ids=grants, since=day)
+    assert sorted(c for _g, _d, c in usage) == [2 * rounds, 2 * rounds]
+    assert services.audit.verify().ok
