@@ -66,6 +66,10 @@ class CallWrite:
     code_digest: str | None = None
     now: datetime | None = None
 
+    def __post_init__(self) -> None:
+        if self.code_digest is not None and self.now is None:  # used_at would stay null
+            raise ValueError("a write that uses up a consent code needs the call's time")
+
 
 @dataclass(frozen=True)
 class Committed:
