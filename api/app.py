@@ -23,7 +23,7 @@ from api.dcat_routes import dcat_route
 from api.graphql.context import Context
 from api.graphql.loaders import Loaders
 from api.graphql.schema import build_schema
-from api.observability import Metrics, RequestObserver
+from api.observability import ROUTE_KEY, Metrics, RequestObserver
 from api.openlineage_route import openlineage_route
 from api.pages import page_routes
 from api.services import Services
@@ -224,6 +224,7 @@ def ahead_of(app: ASGIApp, exact: Mapping[str, ASGIApp]) -> ASGIApp:
                 path = path[len(root) :]  # as Starlette's router reads it
             target = exact.get(path)
             if target is not None:
+                scope[ROUTE_KEY] = path  # what the metrics count it under
                 await target(scope, receive, send)
                 return
         await app(scope, receive, send)

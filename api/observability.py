@@ -107,6 +107,21 @@ _access = logging.getLogger("irs.access")
 
 
 REQUEST_ID = b"x-request-id"
+ROUTE_KEY = "irs.route"  # the route template, set by dispatchers that bypass Starlette's router
+UNMATCHED = "(unmatched)"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def metric_labels(scope: Scope) -> tuple[str, str]:
+    """The path and method a request is counted under: the route template it matched (its
+    path with `{parameters}`), never the raw path, and a known method or OTHER. Raw values
+    would give every scanned URL a time series of its own, growing /metrics without bound."""
+    template = getattr(scope.get("route"), "path", None) or scope.get(ROUTE_KEY)
+    method = scope.get("method", "")
+    return (
+        template if isinstance(template, str) else UNMATCHED,
+        method if method in METHODS else "OTHER",
+    )
 
 
 def new_request_id() -> str:
@@ -145,8 +160,9 @@ class RequestObserver:
         finally:
             elapsed = time.perf_counter() - started
             path = scope.get("path", "")
-            self.metrics.requests.labels(path, scope.get("method", ""), str(status)).inc()
-            self.metrics.latency.labels(path).observe(elapsed)
+            route, method = metric_labels(scope)
+            self.metrics.requests.labels(route, method, str(status)).inc()
+            self.metrics.latency.labels(route).observe(elapsed)
             principal = scope.get("state", {}).get("principal")
             _access.info(
                 "request",

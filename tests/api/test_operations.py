@@ -39,6 +39,20 @@ async def test_metrics_count_requests_by_path_and_status(api: Api) -> None:
     assert "irs_http_request_seconds_bucket" in text
 
 
+async def test_metrics_count_route_templates_not_raw_paths(api: Api) -> None:
+    for n in range(3):  # a scanner's made-up URLs, and status lists by number
+        assert (await api.client.get(f"/wp-admin-{n}.php")).status_code == 404
+        await api.client.get(f"/status/grants/{n}")
+    await api.client.post("/api/v1/elicenses/calls", json={})  # 401: no token
+    await api.client.request("BREW", "/graphql")
+    text = (await api.client.get("/metrics")).text
+    assert "wp-admin" not in text
+    assert 'irs_http_requests_total{method="GET",path="(unmatched)",status="404"} 3.0' in text
+    assert 'path="/status/{kind}/{number:int}"' in text and 'path="/status/grants/0"' not in text
+    assert 'method="POST",path="/api/v1/elicenses/calls",status="401"' in text
+    assert 'method="OTHER",path="/graphql"' in text
+
+
 async def test_access_log_is_json_without_request_bodies(
     api: Api, caplog: pytest.LogCaptureFixture
 ) -> None:
