@@ -173,7 +173,9 @@ def calls_endpoint(services: Services, *, max_body: int = MAX_BODY) -> ASGIApp:
 
     async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "POST":
-            await _send(send, 405, METHOD_NOT_ALLOWED, {"Allow": "POST"})
+            refusal = error(405, "METHOD_NOT_ALLOWED", "仅支持 POST", "only POST is allowed here")
+            refusal.headers["Allow"] = "POST"
+            await refusal(scope, receive, send)
             return
         try:
             principal = principal_of(services, scope)
@@ -199,13 +201,6 @@ def calls_endpoint(services: Services, *, max_body: int = MAX_BODY) -> ASGIApp:
             await _send(send, 200, released_body(result), NO_STORE)
 
     return endpoint
-
-
-METHOD_NOT_ALLOWED: Final = {
-    "code": "METHOD_NOT_ALLOWED",
-    "message": "仅支持 POST",
-    "messageEn": "only POST is allowed here",
-}
 
 
 async def _send(send: Send, status: int, body: object, headers: dict[str, str]) -> None:
