@@ -283,8 +283,7 @@ def _validate(r: AuditRecord) -> None:
     for name, items in (("reasons", r.reasons), ("fields_released", r.fields_released)):
         if not isinstance(items, tuple) or len(items) > MAX_LIST:
             raise InvalidAuditRecord(f"{name} must be a tuple of at most {MAX_LIST} strings")
-    optional = (r.resource, r.purpose, r.matter, r.request_id, r.grant_id, r.consent_id)
-    texts: list[object] = [r.actor, *(v for v in optional if v is not None)]
+    texts: list[object] = [r.actor, *(v for _, v in _optional_texts(r) if v is not None)]
     texts += r.reasons
     texts += r.fields_released
     for value in texts:
